@@ -1,0 +1,1 @@
+//! tessera-arrow: not written yet.

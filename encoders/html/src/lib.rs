@@ -1,0 +1,1 @@
+//! tessera-html: not written yet.

@@ -1,0 +1,1 @@
+//! tessera-image: not written yet.

@@ -1,0 +1,1 @@
+//! tessera-parquet: not written yet.

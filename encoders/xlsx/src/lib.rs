@@ -1,0 +1,1 @@
+//! tessera-xlsx: not written yet.
