@@ -41,6 +41,8 @@ pub mod dtype;
 pub mod encoder;
 pub mod error;
 pub mod filter;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod media;
 pub mod raw;
 pub mod registry;
