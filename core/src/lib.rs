@@ -34,6 +34,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod array;
+pub mod columns;
 pub mod container;
 pub mod convert;
 pub mod dataset;
