@@ -1,0 +1,1 @@
+//! tessera-netcdf: not written yet.
