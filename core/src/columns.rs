@@ -275,6 +275,16 @@ impl<'a> ColumnFormatter<'a> {
         Ok(ColumnFormatter { kind, nulls })
     }
 
+    /// Checks, without data, that columns of type `dt` can be formatted (what
+    /// [`ColumnFormatter::new`] would report), so an encoder can refuse a schema before
+    /// writing anything.
+    ///
+    /// # Errors
+    /// As [`ColumnFormatter::new`].
+    pub fn check_type(dt: &ArrowType) -> Result<(), ArrowError> {
+        ColumnFormatter::new(arrow::array::new_empty_array(dt).as_ref()).map(drop)
+    }
+
     /// True when row `i` is null.
     #[inline]
     pub fn is_null(&self, i: usize) -> bool {
