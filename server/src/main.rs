@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use tessera_server::listing::{format_rows, render_table};
+use tessera_server::state::{AppState, Auth, Limits, random_api_key};
 
 /// Serve and export scientific data in any format (Tiled-compatible HTTP API).
 #[derive(Debug, Parser)]
@@ -21,32 +22,100 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a server.
+    #[command(subcommand)]
+    Serve(Serve),
+}
+
+#[derive(Debug, Subcommand)]
+enum Serve {
+    /// Serve the demo tree (the nodes of Tiled's tutorials, deterministic data).
+    Demo(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to bind (0 picks a free one; the URL printed has the real port).
+    #[arg(long, default_value_t = 8000)]
+    port: u16,
+    /// Allow anonymous reads. Without --api-key no key is in force at all.
+    #[arg(long)]
+    public: bool,
+    /// The API key (default: $TESSERA_API_KEY, else a random 64-hex-digit key, printed).
+    #[arg(long, env = "TESSERA_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Largest data a buffered format (PNG, TIFF, XLSX, ...) or a container export may
+    /// hold in memory, in bytes. Streaming formats are not limited.
+    #[arg(long, default_value_t = Limits::default().max_response_bytes)]
+    max_response_bytes: u64,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_request_bytes)]
+    max_request_bytes: usize,
+    /// Largest page of search results.
+    #[arg(long, default_value_t = Limits::default().max_page_size)]
+    max_page_size: usize,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    log_json: bool,
+}
+
+fn formats(json: bool) -> Result<(), String> {
+    let registry = tessera_core::Registry::global().map_err(|e| e.to_string())?;
+    let rows = format_rows(registry);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?);
+    } else {
+        print!("{}", render_table(&rows));
+    }
+    Ok(())
+}
+
+fn serve_demo(args: ServeArgs) -> Result<(), String> {
+    tessera_server::logging::init(args.log_json);
+    let registry = tessera_core::Registry::global().map_err(|e| e.to_string())?;
+    let auth = match (args.api_key, args.public) {
+        (Some(k), public) => Auth { api_key: Some(k), public },
+        (None, true) => Auth::open(),
+        (None, false) => Auth { api_key: Some(random_api_key()), public: false },
+    };
+    let limits = Limits::default()
+        .with_max_response_bytes(args.max_response_bytes)
+        .with_max_request_bytes(args.max_request_bytes)
+        .with_max_page_size(args.max_page_size);
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+            .await
+            .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        let url = match &auth.api_key {
+            Some(k) => format!("http://{host}:{}?api_key={k}", addr.port()),
+            None => format!("http://{host}:{}", addr.port()),
+        };
+        eprintln!("\n    Navigate a web browser or connect a Tiled client to:\n\n    {url}\n");
+        eprintln!("tessera running on http://{host}:{} (Press CTRL+C to quit)", addr.port());
+        let state = AppState { root: tessera_server::demo::tree(), registry, limits, auth };
+        tessera_server::serve::run(listener, tessera_server::app(state)).await.map_err(|e| e.to_string())
+    })
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Formats { json } => {
-            let registry = match tessera_core::Registry::global() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let rows = format_rows(registry);
-            if json {
-                match serde_json::to_string_pretty(&rows) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                }
-            } else {
-                print!("{}", render_table(&rows));
-            }
-            ExitCode::SUCCESS
+    let result = match cli.command {
+        Command::Formats { json } => formats(json),
+        Command::Serve(Serve::Demo(args)) => serve_demo(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }

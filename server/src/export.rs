@@ -1,0 +1,348 @@
+//! The data endpoints: `array/full|block`, `table/full|partition`, `container/full`.
+//!
+//! One path for every format: negotiate through the registry (`format=` wins over
+//! `Accept`), check the encoder against the selection's type and shape, check limits —
+//! all before the response starts, so every client mistake is a 4xx — then stream the
+//! encoder's output ([`crate::stream::respond`]). No handler names a format.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Method, header};
+use axum::response::Response;
+use serde_json::Value;
+use tessera_core::container::{self as ct, ContainerTree, NodeInfo};
+use tessera_core::dataset::{Dataset, Variable};
+use tessera_core::slice::{SliceSpec, parse_block, parse_expected_shape};
+use tessera_core::table::BatchStream;
+use tessera_core::{
+    ArraySource, EncodeError, Family, MediaType, NdArray, NegotiationError, Output, Params, Registration,
+    Table,
+};
+
+use crate::api::Ctx;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::stream::respond;
+use crate::tree::{ArrayData, Node, NodeKind, SlicedSource, TableData, full_stream};
+
+/// `Content-Type` for a media type and its parameters (`; charset=utf-8` for text).
+pub fn content_type(media_type: &MediaType, params: &Params) -> String {
+    let mut s = format!("{media_type}{}", params.to_suffix());
+    if media_type.is_text() && params.get("charset").is_none() {
+        s.push_str("; charset=utf-8");
+    }
+    s
+}
+
+fn negotiate(
+    state: &AppState,
+    ctx: &Ctx,
+    family: Family,
+) -> Result<(Registration, Params), NegotiationError> {
+    let accept = ctx.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    state.registry.negotiate(family, ctx.query.first("format"), accept)
+}
+
+fn too_large(size: u64, limit: u64, hint: &str) -> AppError {
+    AppError::BadRequest(format!(
+        "Response would exceed {limit} bytes (this request needs about {size}). {hint}"
+    ))
+}
+
+fn wrong_family(node: &Node, path: &[String], want: &str) -> AppError {
+    AppError::NotFound(format!(
+        "No such entry {}: it is a {}, not a {want}; use /{}/full",
+        crate::api::python_list(path),
+        node.family(),
+        node.family()
+    ))
+}
+
+// ---------------------------------------------------------------------------------- arrays
+
+/// `GET /api/v1/array/full/<path>?slice=&expected_shape=&format=`
+pub async fn array_full(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<Response, AppError> {
+    let (node, path) = ctx.node(&state, 2)?;
+    let Some(data) = node.as_array() else { return Err(wrong_family(&node, &path, "array")) };
+    let shape = data.structure().shape.clone();
+    let selection = SliceSpec::parse(ctx.query.first("slice").unwrap_or(""))?.resolve(&shape)?;
+    export_array(&state, &ctx, SlicedSource::new(data.clone(), selection)).await
+}
+
+/// `GET /api/v1/array/block/<path>?block=i,j&slice=&expected_shape=&format=`
+pub async fn array_block(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<Response, AppError> {
+    let (node, path) = ctx.node(&state, 2)?;
+    let Some(data) = node.as_array() else { return Err(wrong_family(&node, &path, "array")) };
+    let structure = data.structure();
+    let Some(block) = ctx.query.first("block") else {
+        return Err(AppError::invalid_query("block", "", "Field required"));
+    };
+    let index = parse_block(block, structure)?;
+    let (offset, block_shape) = structure.block_region(&index);
+    let mut selection = SliceSpec::parse(ctx.query.first("slice").unwrap_or(""))?.resolve(&block_shape)?;
+    for (d, off) in selection.dims.iter_mut().zip(offset) {
+        d.start += off;
+    }
+    export_array(&state, &ctx, SlicedSource::new(data.clone(), selection)).await
+}
+
+async fn export_array(state: &AppState, ctx: &Ctx, source: SlicedSource) -> Result<Response, AppError> {
+    if let Some(expected) = ctx.query.first("expected_shape") {
+        let expected = parse_expected_shape(expected)
+            .map_err(|e| AppError::invalid_query("expected_shape", expected, e.to_string()))?;
+        if expected != source.shape() {
+            return Err(AppError::unprocessable(format!(
+                "The expected_shape {expected:?} does not match the shape of the requested data {:?}.",
+                source.shape()
+            )));
+        }
+    }
+    let (registration, params) = negotiate(state, ctx, Family::Array)?;
+    let Registration::Array(encoder) = registration else {
+        return Err(AppError::Internal("the registry returned a non-array encoder for arrays".into()));
+    };
+    encoder.check(source.data_type(), source.shape(), &params)?;
+    let spec = encoder.spec();
+    if spec.output == Output::Buffered && source.byte_len() > state.limits.max_response_bytes {
+        return Err(too_large(
+            source.byte_len(),
+            state.limits.max_response_bytes,
+            "Use slicing ('?slice=...') to request smaller chunks.",
+        ));
+    }
+    let ct = content_type(&spec.media_type, &params);
+    respond(&ct, ctx.query.first("filename"), Box::new(move |w| encoder.encode(&source, &params, w))).await
+}
+
+// ---------------------------------------------------------------------------------- tables
+
+/// Column names from `column=`/`field=` and, for POST, a JSON list body.
+async fn requested_names(
+    state: &AppState,
+    ctx: &Ctx,
+    body: Body,
+    keys: &[&str],
+) -> Result<Vec<String>, AppError> {
+    let mut names: Vec<String> = keys.iter().flat_map(|k| ctx.query.all(k)).map(str::to_owned).collect();
+    if ctx.method == Method::POST {
+        let limit = state.limits.max_request_bytes;
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| AppError::PayloadTooLarge(format!("The request body exceeds {limit} bytes.")))?;
+        if !bytes.is_empty() {
+            let list: Vec<String> = serde_json::from_slice(&bytes).map_err(|e| AppError::Unprocessable {
+                detail: serde_json::json!([{
+                    "type": "list_type", "loc": ["body"], "msg": format!("Input should be a JSON list of strings: {e}"),
+                }]),
+            })?;
+            names.extend(list);
+        }
+    }
+    Ok(names)
+}
+
+/// `GET|POST /api/v1/table/full/<path>?column=&where=&format=`
+pub async fn table_full(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    body: Body,
+) -> Result<Response, AppError> {
+    let (node, path) = ctx.node(&state, 2)?;
+    let Some(table) = node.as_table() else { return Err(wrong_family(&node, &path, "table")) };
+    let columns = requested_names(&state, &ctx, body, &["column", "field"]).await?;
+    export_table(&state, &ctx, table, full_stream(table), &columns).await
+}
+
+/// `GET|POST /api/v1/table/partition/<path>?partition=i&column=&where=&format=`
+pub async fn table_partition(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    body: Body,
+) -> Result<Response, AppError> {
+    let (node, path) = ctx.node(&state, 2)?;
+    let Some(table) = node.as_table() else { return Err(wrong_family(&node, &path, "table")) };
+    let raw = ctx
+        .query
+        .first("partition")
+        .ok_or_else(|| AppError::invalid_query("partition", "", "Field required"))?;
+    let i: usize = raw.trim().parse().map_err(|_| {
+        AppError::invalid_query("partition", raw, "Input should be a valid non-negative integer")
+    })?;
+    if i >= table.npartitions() {
+        return Err(AppError::BadRequest(format!(
+            "Partition {i} is out of range: this table has {} partitions.",
+            table.npartitions()
+        )));
+    }
+    let columns = requested_names(&state, &ctx, body, &["column", "field"]).await?;
+    export_table(&state, &ctx, table, table.partition(i), &columns).await
+}
+
+async fn export_table(
+    state: &AppState,
+    ctx: &Ctx,
+    table: &Arc<dyn TableData>,
+    stream: Box<dyn BatchStream>,
+    columns: &[String],
+) -> Result<Response, AppError> {
+    let mut stream = tessera_core::table::query(stream, columns, ctx.query.first("where"))?;
+    let (registration, params) = negotiate(state, ctx, Family::Table)?;
+    let Registration::Table(encoder) = registration else {
+        return Err(AppError::Internal("the registry returned a non-table encoder for tables".into()));
+    };
+    encoder.check(&stream.schema(), &params)?;
+    let spec = encoder.spec();
+    if spec.output == Output::Buffered && table.byte_size() > state.limits.max_response_bytes {
+        return Err(too_large(
+            table.byte_size(),
+            state.limits.max_response_bytes,
+            "Select fewer rows (where=), columns, or a partition, or use a streaming format.",
+        ));
+    }
+    let ct = content_type(&spec.media_type, &params);
+    respond(&ct, ctx.query.first("filename"), Box::new(move |w| encoder.encode(&mut stream, &params, w)))
+        .await
+}
+
+// ------------------------------------------------------------------------------ containers
+
+/// Bytes an export of `node` would read, for limits.
+fn data_bytes(node: &Node) -> u64 {
+    match &node.kind {
+        NodeKind::Array(a) => {
+            let s = a.structure();
+            tessera_core::array::byte_count(&s.data_type, &s.shape).map_or(u64::MAX, |n| n as u64)
+        }
+        NodeKind::Table(t) => t.byte_size(),
+        NodeKind::Container(c) => c.values().map(|n| data_bytes(n)).fold(0u64, u64::saturating_add),
+    }
+}
+
+fn read_whole(a: &Arc<dyn ArrayData>) -> Result<NdArray, EncodeError> {
+    let ranges: Vec<_> = a.structure().shape.iter().map(|&n| 0..n).collect();
+    a.read_box(&ranges)
+}
+
+fn input_error(e: impl std::error::Error + Send + Sync + 'static) -> EncodeError {
+    EncodeError::Input(Box::new(e))
+}
+
+/// The xarray form of a container with spec `xarray_dataset`: children with spec
+/// `xarray_coord` are coordinates, the others data variables; `metadata.attrs` are attrs.
+pub fn to_dataset(node: &Node) -> Result<Dataset, EncodeError> {
+    let attrs = |md: &serde_json::Map<String, Value>| {
+        md.get("attrs").and_then(Value::as_object).cloned().unwrap_or_default()
+    };
+    let mut ds = Dataset { attrs: attrs(&node.metadata), ..Dataset::default() };
+    for (name, child) in node.children().into_iter().flatten() {
+        let Some(a) = child.as_array() else { continue };
+        let data = read_whole(a)?;
+        let dims = a
+            .structure()
+            .dims
+            .clone()
+            .unwrap_or_else(|| (0..data.ndim()).map(|i| format!("dim_{i}")).collect());
+        let var = Variable::new(dims, data).with_attrs(attrs(&child.metadata));
+        if child.has_spec("xarray_coord") {
+            ds.add_coord(name, var).map_err(input_error)?;
+        } else {
+            ds.add_data_var(name, var).map_err(input_error)?;
+        }
+    }
+    Ok(ds)
+}
+
+fn info(node: &Node) -> NodeInfo {
+    NodeInfo { metadata: node.metadata.clone(), specs: node.specs.clone() }
+}
+
+fn collect_table(t: &Arc<dyn TableData>) -> Result<Table, EncodeError> {
+    let batches = full_stream(t).collect::<Result<Vec<_>, _>>()?;
+    Table::from_batches(t.schema(), batches).map_err(EncodeError::from)
+}
+
+/// The container tree below `node` with its data read, restricted to `fields` at the top.
+pub fn to_container_tree(node: &Node, fields: &[String]) -> Result<ContainerTree, EncodeError> {
+    let mut tree = ContainerTree { info: info(node), ..ContainerTree::default() };
+    for (name, child) in node.children().into_iter().flatten() {
+        if !fields.is_empty() && !fields.contains(name) {
+            continue;
+        }
+        let n = match &child.kind {
+            NodeKind::Array(a) => {
+                ct::Node::Array { info: info(child), data: read_whole(a)?, dims: a.structure().dims.clone() }
+            }
+            NodeKind::Table(t) => ct::Node::Table { info: info(child), table: collect_table(t)? },
+            NodeKind::Container(_) if child.is_dataset() => {
+                ct::Node::Dataset { info: info(child), dataset: to_dataset(child)? }
+            }
+            NodeKind::Container(_) => ct::Node::Container(to_container_tree(child, &[])?),
+        };
+        tree.children.insert(name.clone(), n);
+    }
+    Ok(tree)
+}
+
+/// `GET|POST /api/v1/container/full/<path>?field=&format=`: an xarray dataset through the
+/// dataset encoders (falling back to the container ones), any other container through the
+/// container encoders.
+pub async fn container_full(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    body: Body,
+) -> Result<Response, AppError> {
+    let (node, path) = ctx.node(&state, 2)?;
+    let Some(children) = node.children() else { return Err(wrong_family(&node, &path, "container")) };
+    let fields = requested_names(&state, &ctx, body, &["field"]).await?;
+    let selected: u64 = children
+        .iter()
+        .filter(|(k, _)| fields.is_empty() || fields.contains(k))
+        .map(|(_, n)| data_bytes(n))
+        .fold(0, u64::saturating_add);
+    let limit = state.limits.max_response_bytes;
+    let over =
+        || too_large(selected, limit, "Select fewer children with field=..., or export them one by one.");
+    let filename = ctx.query.first("filename").map(str::to_owned);
+    let mut dataset_refusal = None;
+    if node.is_dataset() {
+        match negotiate(&state, &ctx, Family::Dataset) {
+            Ok((Registration::Dataset(encoder), params)) => {
+                if selected > limit {
+                    return Err(over());
+                }
+                let ct = content_type(&encoder.spec().media_type, &params);
+                let job = Box::new(move |w: &mut dyn std::io::Write| {
+                    let ds = to_dataset(&node)?.select(&fields);
+                    encoder.encode(&ds, &params, w)
+                });
+                return respond(&ct, filename.as_deref(), job).await;
+            }
+            Ok(_) => return Err(AppError::Internal("the registry returned a non-dataset encoder".into())),
+            Err(e) => dataset_refusal = Some(e),
+        }
+    }
+    let (registration, params) = match negotiate(&state, &ctx, Family::Container) {
+        Ok(found) => found,
+        Err(NegotiationError::NotAcceptable { requested, mut supported }) => {
+            if let Some(NegotiationError::NotAcceptable { supported: more, .. }) = dataset_refusal {
+                supported.extend(more);
+            }
+            return Err(NegotiationError::NotAcceptable { requested, supported }.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let Registration::Container(encoder) = registration else {
+        return Err(AppError::Internal("the registry returned a non-container encoder".into()));
+    };
+    if selected > limit {
+        return Err(over());
+    }
+    let ct = content_type(&encoder.spec().media_type, &params);
+    let job = Box::new(move |w: &mut dyn std::io::Write| {
+        let tree = to_container_tree(&node, &fields)?;
+        encoder.encode(&tree, &params, w)
+    });
+    respond(&ct, filename.as_deref(), job).await
+}

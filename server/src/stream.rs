@@ -1,0 +1,201 @@
+//! Encoders on blocking threads, streaming into the response body.
+//!
+//! An encode job runs in `spawn_blocking` and writes into a [`ChannelWriter`]: a `Write`
+//! that sends chunks of [`CHUNK_BYTES`] through a bounded channel, so at most
+//! `CHANNEL_DEPTH` chunks wait for a slow client and memory stays flat whatever the
+//! export size. When the client goes away the body, and with it the receiver, is dropped;
+//! the next send fails with `BrokenPipe` and the encoder stops.
+//!
+//! The response starts only when the first chunk (or the end) arrives: an encoder that
+//! refuses its input before writing anything becomes a proper error response, not a
+//! truncated 200.
+
+use std::io::{self, Write};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use bytes::BytesMut;
+use tokio::sync::mpsc;
+
+use crate::error::AppError;
+use tessera_core::EncodeError;
+
+/// Size of the chunks sent to the response body.
+pub const CHUNK_BYTES: usize = 64 << 10;
+/// Chunks buffered between the encoder and the client.
+const CHANNEL_DEPTH: usize = 8;
+
+enum Msg {
+    Data(Bytes),
+    Failed(EncodeError),
+}
+
+/// A `Write` into a bounded channel of byte chunks (blocking on a full channel).
+pub struct ChannelWriter {
+    tx: mpsc::Sender<Msg>,
+    buf: BytesMut,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = self.buf.split().freeze();
+        self.tx
+            .blocking_send(Msg::Data(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client closed the connection"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let room = CHUNK_BYTES - self.buf.len();
+        let n = data.len().min(room);
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() >= CHUNK_BYTES {
+            self.send()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+/// The body: the first chunk, then the channel until it closes. An encoder failure after
+/// the first byte becomes an error item, which aborts the response (the client sees a
+/// truncated transfer, not a silently short file). Safe to poll after its end.
+struct ChunkStream {
+    first: Option<Bytes>,
+    rx: mpsc::Receiver<Msg>,
+    done: bool,
+}
+
+impl futures::Stream for ChunkStream {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        if let Some(b) = self.first.take() {
+            return Poll::Ready(Some(Ok(b)));
+        }
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.rx.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Msg::Data(b))) => Poll::Ready(Some(Ok(b))),
+            Poll::Ready(Some(Msg::Failed(e))) => {
+                self.done = true;
+                tracing::warn!(error = %e, "encoder failed mid-stream; aborting the response");
+                Poll::Ready(Some(Err(io::Error::other(e.to_string()))))
+            }
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+/// An encode job: writes the whole output or fails.
+pub type Job = Box<dyn FnOnce(&mut dyn Write) -> Result<(), EncodeError> + Send + 'static>;
+
+/// Runs `job` on a blocking thread and streams what it writes as the body of a 200 with
+/// `content_type` (and `Content-Disposition: attachment` when `filename` is given).
+///
+/// # Errors
+/// The job's error when it fails before its first byte (4xx for client mistakes).
+pub async fn respond(content_type: &str, filename: Option<&str>, job: Job) -> Result<Response, AppError> {
+    let (tx, mut rx) = mpsc::channel(CHANNEL_DEPTH);
+    tokio::task::spawn_blocking(move || {
+        let mut w = ChannelWriter { tx: tx.clone(), buf: BytesMut::with_capacity(CHUNK_BYTES) };
+        let result = job(&mut w).and_then(|()| w.flush().map_err(EncodeError::Io));
+        if let Err(e) = result {
+            // Nobody to tell when the client left; otherwise the body aborts.
+            let _ = tx.blocking_send(Msg::Failed(e));
+        }
+    });
+    let first = match rx.recv().await {
+        None => None,
+        Some(Msg::Data(b)) => Some(b),
+        Some(Msg::Failed(e)) => return Err(AppError::from(e)),
+    };
+    let body = match first {
+        None => Body::empty(),
+        Some(first) => Body::from_stream(ChunkStream { first: Some(first), rx, done: false }),
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    let ct = HeaderValue::from_str(content_type)
+        .map_err(|_| AppError::BadRequest(format!("invalid media type parameters: {content_type:?}")))?;
+    headers.insert(header::CONTENT_TYPE, ct);
+    if let Some(name) = filename {
+        let safe: String = name.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').collect();
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+            headers.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn streams_everything_in_order() {
+        let job: Job = Box::new(|w| {
+            for i in 0..100_000u32 {
+                w.write_all(&i.to_le_bytes())?;
+            }
+            Ok(())
+        });
+        let r = respond("application/octet-stream", Some("x.bin"), job).await.unwrap();
+        assert_eq!(r.headers()[header::CONTENT_DISPOSITION], "attachment; filename=\"x.bin\"");
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap();
+        let want: Vec<u8> = (0..100_000u32).flat_map(u32::to_le_bytes).collect();
+        assert_eq!(body.as_ref(), want.as_slice());
+    }
+
+    #[tokio::test]
+    async fn an_error_before_the_first_byte_is_a_response_error() {
+        let job: Job = Box::new(|_| Err(EncodeError::invalid_option("header", "bad")));
+        let e = respond("text/csv", None, job).await.unwrap_err();
+        assert_eq!(e.status(), axum::http::StatusCode::BAD_REQUEST);
+        let empty: Job = Box::new(|_| Ok(()));
+        let r = respond("text/csv", None, empty).await.unwrap();
+        assert!(axum::body::to_bytes(r.into_body(), 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_dropped_body_stops_the_encoder() {
+        let written = Arc::new(AtomicUsize::new(0));
+        let counter = written.clone();
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |w| {
+            let chunk = vec![0u8; CHUNK_BYTES];
+            let result = (|| {
+                loop {
+                    w.write_all(&chunk)?;
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            })();
+            let _ = done_tx.send(());
+            result
+        });
+        let r = respond("application/octet-stream", None, job).await.unwrap();
+        drop(r);
+        tokio::time::timeout(std::time::Duration::from_secs(10), done_rx).await.unwrap().unwrap();
+        // The encoder stopped after filling the bounded channel at most.
+        assert!(written.load(Ordering::SeqCst) <= CHANNEL_DEPTH + 2);
+    }
+}
