@@ -177,6 +177,7 @@ impl DatasetEncoder for XlsxDatasetEncoder {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::sync::Arc;

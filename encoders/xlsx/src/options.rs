@@ -108,6 +108,7 @@ impl XlsxOptions {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -602,6 +602,7 @@ fn instant_text(v: i64, unit: TimeUnit, date: bool) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use tessera_core::time::days_from_civil;

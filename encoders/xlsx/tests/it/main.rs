@@ -1,6 +1,8 @@
 //! Integration tests of tessera-xlsx: workbooks read back with calamine, an independent
 //! xlsx reader.
 
+#![allow(clippy::unwrap_used)]
+
 mod properties;
 mod roundtrip;
 
