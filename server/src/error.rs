@@ -87,6 +87,9 @@ impl AppError {
 impl From<EncodeError> for AppError {
     fn from(e: EncodeError) -> Self {
         match &e {
+            EncodeError::Unsupported { what, .. } if what.to_ascii_lowercase().contains("slice") => {
+                AppError::NotAcceptable(e.to_string())
+            }
             EncodeError::Unsupported { .. } => AppError::NotAcceptable(format!(
                 "{e}. Slice the data (?slice=...) or choose a different format."
             )),
@@ -103,7 +106,14 @@ impl From<EncodeError> for AppError {
 
 impl From<NegotiationError> for AppError {
     fn from(e: NegotiationError) -> Self {
-        AppError::NotAcceptable(e.to_string())
+        match &e {
+            NegotiationError::NotAcceptable { requested, supported } if supported.is_empty() => {
+                AppError::NotAcceptable(format!(
+                    "This server has no format compiled in for this structure. Requested: {requested}."
+                ))
+            }
+            _ => AppError::NotAcceptable(e.to_string()),
+        }
     }
 }
 

@@ -60,21 +60,31 @@ fn wrong_family(node: &Node, path: &[String], want: &str) -> AppError {
     ))
 }
 
+/// The array at the request's path (after `array/<full|block>`).
+fn array_at(state: &AppState, ctx: &Ctx) -> Result<Arc<dyn ArrayData>, AppError> {
+    let (node, path) = ctx.node(state, 2)?;
+    node.as_array().cloned().ok_or_else(|| wrong_family(&node, &path, "array"))
+}
+
+/// The table at the request's path (after `table/<full|partition>`).
+fn table_at(state: &AppState, ctx: &Ctx) -> Result<Arc<dyn TableData>, AppError> {
+    let (node, path) = ctx.node(state, 2)?;
+    node.as_table().cloned().ok_or_else(|| wrong_family(&node, &path, "table"))
+}
+
 // ---------------------------------------------------------------------------------- arrays
 
 /// `GET /api/v1/array/full/<path>?slice=&expected_shape=&format=`
 pub async fn array_full(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<Response, AppError> {
-    let (node, path) = ctx.node(&state, 2)?;
-    let Some(data) = node.as_array() else { return Err(wrong_family(&node, &path, "array")) };
+    let data = array_at(&state, &ctx)?;
     let shape = data.structure().shape.clone();
     let selection = SliceSpec::parse(ctx.query.first("slice").unwrap_or(""))?.resolve(&shape)?;
-    export_array(&state, &ctx, SlicedSource::new(data.clone(), selection)).await
+    export_array(&state, &ctx, SlicedSource::new(data, selection)).await
 }
 
 /// `GET /api/v1/array/block/<path>?block=i,j&slice=&expected_shape=&format=`
 pub async fn array_block(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<Response, AppError> {
-    let (node, path) = ctx.node(&state, 2)?;
-    let Some(data) = node.as_array() else { return Err(wrong_family(&node, &path, "array")) };
+    let data = array_at(&state, &ctx)?;
     let structure = data.structure();
     let Some(block) = ctx.query.first("block") else {
         return Err(AppError::invalid_query("block", "", "Field required"));
@@ -149,10 +159,9 @@ pub async fn table_full(
     ctx: Ctx,
     body: Body,
 ) -> Result<Response, AppError> {
-    let (node, path) = ctx.node(&state, 2)?;
-    let Some(table) = node.as_table() else { return Err(wrong_family(&node, &path, "table")) };
+    let table = table_at(&state, &ctx)?;
     let columns = requested_names(&state, &ctx, body, &["column", "field"]).await?;
-    export_table(&state, &ctx, table, full_stream(table), &columns).await
+    export_table(&state, &ctx, &table, full_stream(&table), &columns).await
 }
 
 /// `GET|POST /api/v1/table/partition/<path>?partition=i&column=&where=&format=`
@@ -161,8 +170,7 @@ pub async fn table_partition(
     ctx: Ctx,
     body: Body,
 ) -> Result<Response, AppError> {
-    let (node, path) = ctx.node(&state, 2)?;
-    let Some(table) = node.as_table() else { return Err(wrong_family(&node, &path, "table")) };
+    let table = table_at(&state, &ctx)?;
     let raw = ctx
         .query
         .first("partition")
@@ -177,7 +185,7 @@ pub async fn table_partition(
         )));
     }
     let columns = requested_names(&state, &ctx, body, &["column", "field"]).await?;
-    export_table(&state, &ctx, table, table.partition(i), &columns).await
+    export_table(&state, &ctx, &table, table.partition(i), &columns).await
 }
 
 async fn export_table(
