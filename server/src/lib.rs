@@ -16,6 +16,8 @@
 //! | `image` | `image/png`, `image/tiff` (arrays) | tessera-image |
 //! | `xlsx` | Excel (tables, datasets) | tessera-xlsx |
 //! | `html` | `text/html` | tessera-html |
+//! | `netcdf` (opt-in) | `application/x-netcdf` (NetCDF-3, datasets) | tessera-netcdf |
+//! | `netcdf4`, `hdf5` (opt-in, C libraries) | NetCDF-4; `application/x-hdf5` | tessera-netcdf |
 //!
 //! `tessera formats` lists what a binary actually holds.
 //!

@@ -20,6 +20,7 @@ fn enabled_providers() -> BTreeSet<&'static str> {
         (cfg!(feature = "image"), "tessera-image"),
         (cfg!(feature = "xlsx"), "tessera-xlsx"),
         (cfg!(feature = "html"), "tessera-html"),
+        (cfg!(any(feature = "netcdf", feature = "hdf5")), "tessera-netcdf"),
     ] {
         if on {
             set.insert(provider);
@@ -50,6 +51,12 @@ fn required(provider: &str) -> &'static [(Family, &'static str)] {
             &[(Family::Table, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
         }
         "tessera-html" => &[(Family::Table, "text/html")],
+        "tessera-netcdf" if cfg!(feature = "hdf5") => &[
+            (Family::Dataset, "application/x-netcdf"),
+            (Family::Container, "application/x-hdf5"),
+            (Family::Array, "application/x-hdf5"),
+        ],
+        "tessera-netcdf" => &[(Family::Dataset, "application/x-netcdf")],
         _ => &[],
     }
 }
@@ -63,6 +70,12 @@ fn key(r: &Registration) -> (Family, String, &'static str) {
 fn declared() -> Vec<&'static [Registration]> {
     #[allow(unused_mut)]
     let mut lists: Vec<&'static [Registration]> = vec![tessera_core::raw::REGISTRATIONS];
+    #[cfg(feature = "csv")]
+    lists.push(tessera_csv::REGISTRATIONS);
+    #[cfg(feature = "html")]
+    lists.push(tessera_html::REGISTRATIONS);
+    #[cfg(any(feature = "netcdf", feature = "hdf5"))]
+    lists.push(tessera_netcdf::REGISTRATIONS);
     #[cfg(feature = "arrow")]
     lists.push(tessera_arrow::REGISTRATIONS);
     #[cfg(feature = "parquet")]
