@@ -1,0 +1,5 @@
+//! Integration tests of tessera-netcdf: one binary, a module per format.
+
+mod fixtures;
+mod nc3;
+mod props;
