@@ -123,3 +123,67 @@ pub fn init(json: bool) {
     // A second call (tests) keeps the first subscriber.
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use crate::state::{AppState, Auth, Limits};
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn one_line_per_request_without_credentials() {
+        let capture = Capture::default();
+        let sink = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || sink.clone())
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        let state = AppState {
+            root: crate::demo::tree(),
+            registry: tessera_core::Registry::global().expect("registry"),
+            limits: Limits::default(),
+            auth: Auth { api_key: Some("s3cr3t-key".into()), public: false },
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        tracing::subscriber::with_default(subscriber, || {
+            rt.block_on(async {
+                let req = Request::get("/api/v1/metadata/tiny_image?api_key=s3cr3t-key")
+                    .header("authorization", "Apikey s3cr3t-key")
+                    .body(axum::body::Body::empty())
+                    .expect("request");
+                let r = crate::app(state).oneshot(req).await.expect("response");
+                assert_eq!(r.status(), 200);
+                axum::body::to_bytes(r.into_body(), usize::MAX).await.expect("body");
+            })
+        });
+        let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("UTF-8");
+        assert!(!logged.contains("s3cr3t"), "{logged}");
+        let line: serde_json::Value =
+            serde_json::from_str(logged.lines().next().expect("a line")).expect("JSON");
+        let f = &line["fields"];
+        assert_eq!(f["method"], "GET");
+        assert_eq!(f["path"], "/api/v1/metadata/tiny_image");
+        assert_eq!(f["status"], 200);
+        assert_eq!(f["outcome"], "complete");
+        assert!(f["bytes"].as_u64().expect("bytes") > 100);
+        assert!(f["request_id"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(f["duration_ms"].is_number());
+    }
+}
