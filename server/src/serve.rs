@@ -3,21 +3,27 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::{Extensions, HeaderMap, StatusCode, Version, header};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::predicate::{Predicate, SizeAbove};
 
 use crate::state::AppState;
 
-/// The application with its middleware: gzip/zstd response compression when the client
-/// accepts it (not for formats that are compressed already), and request logging
-/// (outermost, so it counts the bytes actually sent).
+/// Whether a response is worth compressing: text and JSON are (CSV, HTML, JSON metadata);
+/// binary formats are not — PNG, Parquet and XLSX are compressed already, and raw numbers
+/// rarely shrink enough to pay for the CPU (Tiled uses blosc2 for those, which is not
+/// offered here).
+fn compressible(_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions) -> bool {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    ct.starts_with("text/") || ct.starts_with("application/json") || ct.contains("+json")
+}
+
+/// The application with its middleware: gzip/zstd response compression of text and JSON
+/// when the client accepts it, and request logging (outermost, so it counts the bytes
+/// actually sent).
 pub fn app(state: AppState) -> Router {
-    let predicate = DefaultPredicate::new()
-        .and(NotForContentType::const_new("application/x-parquet"))
-        .and(NotForContentType::const_new("application/vnd.openxmlformats"))
-        .and(NotForContentType::const_new("application/zip"))
-        .and(NotForContentType::const_new("application/gzip"));
+    let predicate = SizeAbove::new(256).and(compressible);
     let compression = CompressionLayer::new().gzip(true).zstd(true).compress_when(predicate);
     crate::api::router(Arc::new(state))
         .layer(compression)
