@@ -346,8 +346,18 @@ fn check_array(what: &str, dt: &DataType, ndim: usize) -> Result<(), EncodeError
     check_dtype(what, dt)
 }
 
+/// Attributes of dimension scales (libhdf5_hl's) and of netCDF-4, which the layout writes.
+const SCALE_ATTRS: [&str; 6] =
+    ["CLASS", "NAME", "DIMENSION_LIST", "REFERENCE_LIST", "_Netcdf4Dimid", "_Netcdf4Coordinates"];
+
 fn check_encoded(enc: &cf::Encoded<'_>) -> Result<(), EncodeError> {
     for v in &enc.vars {
+        if let Some((k, _)) = v.attrs.iter().find(|(k, _)| SCALE_ATTRS.contains(&k.as_str())) {
+            return Err(unsupported(format!(
+                "variable {:?}: attribute {k:?} is reserved for dimension scales in HDF5",
+                v.name
+            )));
+        }
         if let Values::Array(a) = &v.values {
             check_array(&format!("variable {:?}", v.name), a.data_type(), a.ndim())?;
         }
