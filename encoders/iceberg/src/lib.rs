@@ -1,0 +1,1 @@
+//! tessera-iceberg: not written yet.
