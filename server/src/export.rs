@@ -18,7 +18,7 @@ use tessera_core::slice::{SliceSpec, parse_block, parse_expected_shape};
 use tessera_core::table::BatchStream;
 use tessera_core::{
     ArraySource, EncodeError, Family, MediaType, NdArray, NegotiationError, Output, Params, Registration,
-    Table,
+    Spec, Table,
 };
 
 use crate::api::Ctx;
@@ -49,6 +49,15 @@ fn too_large(size: u64, limit: u64, hint: &str) -> AppError {
     AppError::BadRequest(format!(
         "Response would exceed {limit} bytes (this request needs about {size}). {hint}"
     ))
+}
+
+/// A buffered format holds its whole input in memory: refuse inputs over the limit.
+fn check_buffered(state: &AppState, spec: &Spec, size: u64, hint: &str) -> Result<(), AppError> {
+    let limit = state.limits.max_response_bytes;
+    if spec.output == Output::Buffered && size > limit {
+        return Err(too_large(size, limit, hint));
+    }
+    Ok(())
 }
 
 fn wrong_family(node: &Node, path: &[String], want: &str) -> AppError {
@@ -115,13 +124,7 @@ async fn export_array(state: &AppState, ctx: &Ctx, source: SlicedSource) -> Resu
     };
     encoder.check(source.data_type(), source.shape(), &params)?;
     let spec = encoder.spec();
-    if spec.output == Output::Buffered && source.byte_len() > state.limits.max_response_bytes {
-        return Err(too_large(
-            source.byte_len(),
-            state.limits.max_response_bytes,
-            "Use slicing ('?slice=...') to request smaller chunks.",
-        ));
-    }
+    check_buffered(state, spec, source.byte_len(), "Use slicing ('?slice=...') to request smaller chunks.")?;
     let ct = content_type(&spec.media_type, &params);
     respond(&ct, ctx.query.first("filename"), Box::new(move |w| encoder.encode(&source, &params, w))).await
 }
@@ -202,13 +205,8 @@ async fn export_table(
     };
     encoder.check(&stream.schema(), &params)?;
     let spec = encoder.spec();
-    if spec.output == Output::Buffered && table.byte_size() > state.limits.max_response_bytes {
-        return Err(too_large(
-            table.byte_size(),
-            state.limits.max_response_bytes,
-            "Select fewer rows (where=), columns, or a partition, or use a streaming format.",
-        ));
-    }
+    let hint = "Select fewer rows (where=), columns, or a partition, or use a streaming format.";
+    check_buffered(state, spec, table.byte_size(), hint)?;
     let ct = content_type(&spec.media_type, &params);
     respond(&ct, ctx.query.first("filename"), Box::new(move |w| encoder.encode(&mut stream, &params, w)))
         .await
