@@ -84,7 +84,7 @@ impl<W: Write> CsvWriter<W> {
             (0..schema.fields().len()).filter(|&i| !is_binary(schema.field(i).data_type())).collect();
         if self.opts.header && !cols.is_empty() {
             let names: Vec<&[u8]> = cols.iter().map(|&i| schema.field(i).name().as_bytes()).collect();
-            self.put_rows(1, names.len(), true, |k, out| out.extend_from_slice(names[k]))?;
+            self.put_rows(1, names.len(), |_| true, |_, c, out| out.extend_from_slice(names[c]))?;
         }
         self.columns = Some(cols);
         Ok(())
@@ -110,31 +110,8 @@ impl<W: Write> CsvWriter<W> {
         if fmts.is_empty() {
             return Ok(());
         }
-        let eol: &[u8] = if self.opts.crlf { b"\r\n" } else { b"\n" };
-        let (delim, single) = (self.opts.delimiter, fmts.len() == 1);
-        let buf = &mut self.buf;
-        for row in 0..batch.num_rows() {
-            let row_start = buf.len();
-            for (k, (f, &chk)) in fmts.iter_mut().zip(&check).enumerate() {
-                if k > 0 {
-                    buf.push(delim);
-                }
-                let start = buf.len();
-                f.write_text(row, buf);
-                if chk {
-                    quote_field(buf, start, &self.special);
-                }
-            }
-            if single && buf.len() == row_start {
-                buf.extend_from_slice(b"\"\"");
-            }
-            buf.extend_from_slice(eol);
-            if buf.len() >= FLUSH_BYTES {
-                self.out.write_all(buf)?;
-                buf.clear();
-            }
-        }
-        Ok(())
+        let rows = batch.num_rows();
+        self.put_rows(rows, fmts.len(), |c| check[c], |r, c, out| fmts[c].write_text(r, out))
     }
 
     /// Writes an array of at most 2 dimensions, streaming it in slabs of rows: a 2-D array
@@ -177,40 +154,46 @@ impl<W: Write> CsvWriter<W> {
             DataType::Record { fields, itemsize } if a.ndim() <= 1 => {
                 let bytes = a.as_bytes();
                 let nf = fields.len();
-                self.put_rows(rows, nf, true, |k, out| {
-                    let (r, f) = (k / nf, &fields[k % nf]);
-                    let at = r * itemsize + f.offset;
-                    cell_from_bytes(&f.data_type, &bytes[at..at + f.data_type.itemsize()]).write_text(out);
-                })?;
+                self.put_rows(
+                    rows,
+                    nf,
+                    |_| true,
+                    |r, c, out| {
+                        let f = &fields[c];
+                        let at = r * itemsize + f.offset;
+                        cell_from_bytes(&f.data_type, &bytes[at..at + f.data_type.itemsize()])
+                            .write_text(out);
+                    },
+                )?;
             }
             DataType::Float64 => {
                 let v = a.as_slice::<f64>().map_err(|e| EncodeError::Input(Box::new(e)))?;
-                self.put_rows(rows, cols, !plain, |k, out| push_f64_text(v[k], out))?;
+                self.put_rows(rows, cols, |_| !plain, |r, c, out| push_f64_text(v[r * cols + c], out))?;
             }
             DataType::Float32 => {
                 let v = a.as_slice::<f32>().map_err(|e| EncodeError::Input(Box::new(e)))?;
-                self.put_rows(rows, cols, !plain, |k, out| push_f32_text(v[k], out))?;
+                self.put_rows(rows, cols, |_| !plain, |r, c, out| push_f32_text(v[r * cols + c], out))?;
             }
             dt if dt.is_numeric() => a.visit(SlabVisitor { w: self, rows, cols })?,
             dt => {
                 let check = !plain
                     || matches!(dt, DataType::Unicode(_) | DataType::Bytes(_) | DataType::Record { .. });
-                self.put_rows(rows, cols, check, |k, out| a.cell(k).write_text(out))?;
+                self.put_rows(rows, cols, |_| check, |r, c, out| a.cell(r * cols + c).write_text(out))?;
             }
         }
         Ok(())
     }
 
-    /// Writes `rows` records of `cols` fields; `field(k, out)` appends the text of field
-    /// `k % cols` of record `k / cols`. Fields are quoted when `check` and their text needs
-    /// it. Records of no fields are not written at all.
+    /// Writes `rows` records of `cols` fields; `field(r, c, out)` appends the text of field
+    /// `c` of record `r`. Fields of columns where `check(c)` are quoted when their text
+    /// needs it. Records of no fields are not written at all.
     #[inline]
     fn put_rows(
         &mut self,
         rows: usize,
         cols: usize,
-        check: bool,
-        mut field: impl FnMut(usize, &mut Vec<u8>),
+        check: impl Fn(usize) -> bool,
+        mut field: impl FnMut(usize, usize, &mut Vec<u8>),
     ) -> Result<(), EncodeError> {
         if cols == 0 {
             return Ok(());
@@ -225,8 +208,8 @@ impl<W: Write> CsvWriter<W> {
                     buf.push(delim);
                 }
                 let start = buf.len();
-                field(r * cols + c, buf);
-                if check {
+                field(r, c, buf);
+                if check(c) {
                     quote_field(buf, start, &self.special);
                 }
             }
@@ -255,12 +238,12 @@ impl<'a, W: Write> ArrayVisitor<'a> for SlabVisitor<'_, W> {
     fn primitive<T: Element>(self, view: ArrayViewD<'a, T>) -> Self::Output {
         // Slabs come from `NdArray`, which is always C-contiguous.
         let v = view.as_slice().unwrap_or_default();
-        let check = self.w.check_plain;
-        self.w.put_rows(self.rows, self.cols, check, |k, out| v[k].write_text(out))
+        let (check, cols) = (self.w.check_plain, self.cols);
+        self.w.put_rows(self.rows, cols, |_| check, |r, c, out| v[r * cols + c].write_text(out))
     }
     fn other(self, a: &'a NdArray) -> Self::Output {
-        let check = true;
-        self.w.put_rows(self.rows, self.cols, check, |k, out| a.cell(k).write_text(out))
+        let (check, cols) = (true, self.cols);
+        self.w.put_rows(self.rows, cols, |_| check, |r, c, out| a.cell(r * cols + c).write_text(out))
     }
 }
 

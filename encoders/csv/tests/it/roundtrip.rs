@@ -38,6 +38,7 @@ pub fn check_column(name: &str, orig: &dyn Array, texts: &[String]) {
         StringArray::from(texts.iter().map(|t| (!t.is_empty()).then_some(t.as_str())).collect::<Vec<_>>());
     let back = cast_with_options(&parsed, &target, &CastOptions { safe: true, ..Default::default() })
         .unwrap_or_else(|e| panic!("{name}: {e}"));
+    #[allow(clippy::needless_range_loop)]
     for i in 0..orig.len() {
         if orig.is_null(i) {
             assert_eq!(texts[i], "", "{name} row {i}");
@@ -129,12 +130,12 @@ fn t2_reads_back_exactly_with_arrow_csv() {
 fn every_flat_type_reads_back() {
     let b = crate::golden::all_types_batch();
     let csv = table_csv(b.schema(), vec![b.clone()], &Params::new());
-    check_table(&csv, &b.schema(), &[b.clone()]);
+    check_table(&csv, &b.schema(), std::slice::from_ref(&b));
 }
 
 #[test]
 fn float_matrix_reads_back_bit_exact() {
-    let v: Vec<f64> = (0..64 * 64).map(|k| (k as f64).sin() * 10f64.powi(k as i32 % 40 - 20)).collect();
+    let v: Vec<f64> = (0..64 * 64).map(|k: i32| f64::from(k).sin() * 10f64.powi(k % 40 - 20)).collect();
     let a = NdArray::from_vec(vec![64, 64], v.clone()).unwrap();
     let recs = records(&array_csv(&a));
     assert_eq!(recs.len(), 64);
@@ -154,13 +155,13 @@ pub fn check_array(a: &NdArray, csv: &[u8]) {
         [n, m] => (*n, *m),
         _ => unreachable!(),
     };
-    if let DataType::Record { fields, .. } = a.data_type() {
-        if a.ndim() <= 1 {
-            let expect = if fields.is_empty() { 0 } else { rows };
-            assert_eq!(recs.len(), expect);
-            assert!(recs.iter().all(|r| r.len() == fields.len()));
-            return;
-        }
+    if let DataType::Record { fields, .. } = a.data_type()
+        && a.ndim() <= 1
+    {
+        let expect = if fields.is_empty() { 0 } else { rows };
+        assert_eq!(recs.len(), expect);
+        assert!(recs.iter().all(|r| r.len() == fields.len()));
+        return;
     }
     if cols == 0 || rows == 0 {
         assert!(recs.is_empty(), "{recs:?}");
