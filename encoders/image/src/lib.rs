@@ -67,8 +67,11 @@
 //!
 //! The first page carries tifffile's shape description (`{"shape": [n, h, w]}`), so
 //! `tifffile.imread` returns the array's exact shape. Files with more than 4 GiB − 32 MiB of
-//! pixel data are BigTIFF. The file is assembled in memory (TIFF needs `Seek`), so the
-//! encoder is [`Output::Buffered`](tessera_core::Output::Buffered).
+//! pixel data are BigTIFF. Uncompressed files (the default) stream: the header and all page
+//! directories first, then the pages' samples back to back, copied straight from the array
+//! one page at a time. Compressed files are assembled in memory, because the TIFF library
+//! seeks back to link each page; so the encoder's spec says
+//! [`Output::Buffered`](tessera_core::Output::Buffered).
 //!
 //! Parameters (`image/tiff;compression=deflate`), also [`TiffOptions`]:
 //! `compression=none|deflate|zlib|lzw|packbits` (default `none`, as `tifffile.imwrite`).

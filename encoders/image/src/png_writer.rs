@@ -439,6 +439,7 @@ fn backend_filter(f: PngFilter) -> png::Filter {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use tessera_core::TimeUnit;

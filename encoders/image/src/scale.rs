@@ -12,8 +12,8 @@ pub(crate) struct Scale {
     lo: f64,
     /// Values at or above this are 255 (the 99th percentile).
     hi: f64,
-    /// `255 / (hi - lo)`.
-    k: f64,
+    /// `hi - lo`.
+    range: f64,
 }
 
 impl Scale {
@@ -25,7 +25,7 @@ impl Scale {
     }
 
     pub(crate) fn new(lo: f64, hi: f64) -> Scale {
-        Scale { lo, hi, k: 255.0 / (hi - lo) }
+        Scale { lo, hi, range: hi - lo }
     }
 
     /// The pixel for `x` (a value already cast to `f32`, as Tiled does). NaN and values at or
@@ -40,8 +40,9 @@ impl Scale {
         } else if x >= self.hi {
             255
         } else {
+            // Dividing last keeps exact halves exact (255 * 49 / 98 is 127.5, rounded up).
             // `as` saturates and maps NaN (from infinite limits, or NaN input) to 0.
-            ((x - self.lo) * self.k + 0.5) as u8
+            ((x - self.lo) * 255.0 / self.range + 0.5) as u8
         }
     }
 }
@@ -114,6 +115,7 @@ impl<'a> ArrayVisitor<'a> for ScalePixels<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

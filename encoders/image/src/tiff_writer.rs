@@ -10,8 +10,10 @@ use tessera_core::{
     ArrayEncoder, ArraySource, DataType, EncodeError, Family, MediaType, NdArray, Output, Params, Spec,
 };
 use tiff::encoder::colortype::ColorType;
-use tiff::encoder::{TiffKind, TiffValue};
-use tiff::tags::{ExtraSamples, PhotometricInterpretation, SampleFormat, Tag};
+use tiff::encoder::{TiffKind, TiffKindBig, TiffKindStandard, TiffValue};
+use tiff::tags::{
+    CompressionMethod, ExtraSamples, PhotometricInterpretation, PlanarConfiguration, SampleFormat, Tag,
+};
 
 const TIFF: MediaType = MediaType::from_static("image/tiff");
 
@@ -19,8 +21,9 @@ const TIFF: MediaType = MediaType::from_static("image/tiff");
 /// classic TIFF offsets are 32-bit).
 const BIGTIFF_ABOVE: u64 = (1 << 32) - (1 << 25);
 
-/// Room for the header and the directories of one page, for sizing the output buffer.
-const PAGE_OVERHEAD: usize = 512;
+/// Uncompressed pages are cut into strips of about this many bytes (as the `tiff` crate's
+/// own image encoder does).
+const STRIP_BYTES: u64 = 1_000_000;
 
 pub(crate) static TIFF_SPEC: Spec = Spec {
     media_type: TIFF,
@@ -126,8 +129,8 @@ pub struct TiffWriter<W> {
 }
 
 impl<W: Write> TiffWriter<W> {
-    /// Encodes `array` and returns the sink. The file is assembled in memory (TIFF needs
-    /// `Seek`) and written with one `write_all`; nothing is written on error.
+    /// Encodes `array` and returns the sink. Uncompressed files stream a page at a time;
+    /// compressed ones are assembled in memory and written at once.
     ///
     /// # Errors
     /// [`EncodeError::Unsupported`], [`EncodeError::InvalidOption`] or
@@ -280,86 +283,228 @@ pub(crate) fn encode(
 ) -> Result<(), EncodeError> {
     let pages = Pages::of(array.data_type(), array.shape())?;
     let compression = options.compression.backend()?;
-    // Uncompressed output is the pixel data plus a little: reserve it once.
-    let guess = match options.compression {
-        TiffCompression::None => usize::try_from(pages.data_bytes).unwrap_or(usize::MAX),
-        _ => usize::try_from(pages.data_bytes / 4).unwrap_or(usize::MAX),
-    };
-    let mut buf = Vec::new();
-    buf.try_reserve(guess.saturating_add(PAGE_OVERHEAD.saturating_mul(pages.count.min(1 << 16)))).map_err(
-        |_| EncodeError::Limit { what: format!("TIFF output of {guess} bytes"), limit: isize::MAX as u64 },
-    )?;
-    let mut cursor = Cursor::new(buf);
-    if pages.data_bytes > BIGTIFF_ABOVE {
-        let enc = tiff::encoder::TiffEncoder::new_big(&mut cursor).map_err(backend)?;
-        write_pages(&mut enc.with_compression(compression), array, &pages)?;
-    } else {
-        let enc = tiff::encoder::TiffEncoder::new(&mut cursor).map_err(backend)?;
-        write_pages(&mut enc.with_compression(compression), array, &pages)?;
-    }
-    out.write_all(cursor.get_ref())?;
-    Ok(())
-}
-
-/// Dispatches on the element type once; everything below is monomorphic.
-fn write_pages<W: Write + Seek, K: TiffKind>(
-    enc: &mut tiff::encoder::TiffEncoder<W, K>,
-    array: &dyn ArraySource,
-    pages: &Pages,
-) -> Result<(), EncodeError> {
-    match array.data_type() {
-        DataType::Bool => pages_of::<BoolSample, W, K>(enc, array, pages),
-        DataType::Int8 => pages_of::<i8, W, K>(enc, array, pages),
-        DataType::Int16 => pages_of::<i16, W, K>(enc, array, pages),
-        DataType::Int32 => pages_of::<i32, W, K>(enc, array, pages),
-        DataType::Int64 => pages_of::<i64, W, K>(enc, array, pages),
-        DataType::UInt8 => pages_of::<u8, W, K>(enc, array, pages),
-        DataType::UInt16 => pages_of::<u16, W, K>(enc, array, pages),
-        DataType::UInt32 => pages_of::<u32, W, K>(enc, array, pages),
-        DataType::UInt64 => pages_of::<u64, W, K>(enc, array, pages),
-        DataType::Float16 => pages_of::<half::f16, W, K>(enc, array, pages),
-        DataType::Float32 => pages_of::<f32, W, K>(enc, array, pages),
-        DataType::Float64 => pages_of::<f64, W, K>(enc, array, pages),
+    let compressed = options.compression != TiffCompression::None;
+    // Dispatches on the element type once; everything below is monomorphic.
+    let encode_as = match array.data_type() {
+        DataType::Bool => encode_as::<BoolSample>,
+        DataType::Int8 => encode_as::<i8>,
+        DataType::Int16 => encode_as::<i16>,
+        DataType::Int32 => encode_as::<i32>,
+        DataType::Int64 => encode_as::<i64>,
+        DataType::UInt8 => encode_as::<u8>,
+        DataType::UInt16 => encode_as::<u16>,
+        DataType::UInt32 => encode_as::<u32>,
+        DataType::UInt64 => encode_as::<u64>,
+        DataType::Float16 => encode_as::<half::f16>,
+        DataType::Float32 => encode_as::<f32>,
+        DataType::Float64 => encode_as::<f64>,
         // `Pages::of` accepted only the types above.
-        other => Err(EncodeError::unsupported(TIFF, format!("{other} has no TIFF sample type"))),
-    }
+        other => return Err(EncodeError::unsupported(TIFF, format!("{other} has no TIFF sample type"))),
+    };
+    encode_as(array, &pages, compressed.then_some(compression), out)
 }
 
-fn pages_of<S: Sample, W: Write + Seek, K: TiffKind>(
-    enc: &mut tiff::encoder::TiffEncoder<W, K>,
+fn encode_as<S: Sample>(
     array: &dyn ArraySource,
     pages: &Pages,
+    compression: Option<tiff::encoder::Compression>,
+    out: &mut dyn Write,
 ) -> Result<(), EncodeError>
 where
     [S::Inner]: TiffValue,
 {
+    let big = pages.data_bytes > BIGTIFF_ABOVE;
+    match (compression, big) {
+        (None, false) => stream_uncompressed::<S, TiffKindStandard>(array, pages, out),
+        (None, true) => stream_uncompressed::<S, TiffKindBig>(array, pages, out),
+        (Some(c), false) => buffer_compressed::<S, TiffKindStandard>(array, pages, c, out),
+        (Some(c), true) => buffer_compressed::<S, TiffKindBig>(array, pages, c, out),
+    }
+}
+
+/// Compressed pages: the `tiff` crate's image encoder compresses strip by strip into a
+/// buffer (it seeks back to link each directory), which is then written out at once.
+fn buffer_compressed<S: Sample, K: TiffKind>(
+    array: &dyn ArraySource,
+    pages: &Pages,
+    compression: tiff::encoder::Compression,
+    out: &mut dyn Write,
+) -> Result<(), EncodeError>
+where
+    [S::Inner]: TiffValue,
+{
+    let mut buf = Cursor::new(Vec::new());
+    let mut enc = tiff::encoder::TiffEncoder::<_, K>::new_generic(&mut buf)
+        .map_err(backend)?
+        .with_compression(compression);
     let (rgb, alpha) = (&[][..], &[ExtraSamples::UnassociatedAlpha][..]);
     let unspecified = vec![ExtraSamples::Unspecified; usize::from(pages.samples.saturating_sub(1))];
     for p in 0..pages.count {
-        // 1-D and 2-D arrays are one page; higher ones are read a page at a time.
-        let page = if array.shape().len() <= 2 { read_all(array)? } else { array.read_rows(p..p + 1)? };
-        if page.data_type() != array.data_type() || page.len() != pages.samples_per_page() {
-            return Err(EncodeError::Input(
-                format!(
-                    "array source returned {} values of {} for page {p}, expected {} of {}",
-                    page.len(),
-                    page.data_type(),
-                    pages.samples_per_page(),
-                    array.data_type()
-                )
-                .into(),
-            ));
-        }
+        let page = read_page(array, pages, p)?;
         let data = S::samples(&page)?;
         let description = (p == 0).then_some(pages.description.as_str());
         match pages.samples {
-            3 => page_of::<Rgb<S>, W, K>(enc, pages, rgb, description, &data),
-            4 => page_of::<Rgb<S>, W, K>(enc, pages, alpha, description, &data),
-            _ => page_of::<Gray<S>, W, K>(enc, pages, &unspecified, description, &data),
+            3 => page_of::<Rgb<S>, _, K>(&mut enc, pages, rgb, description, &data),
+            4 => page_of::<Rgb<S>, _, K>(&mut enc, pages, alpha, description, &data),
+            _ => page_of::<Gray<S>, _, K>(&mut enc, pages, &unspecified, description, &data),
         }
         .map_err(backend)?;
     }
+    drop(enc);
+    out.write_all(buf.get_ref())?;
     Ok(())
+}
+
+/// Page `p`, checked against what the source promised. 1-D and 2-D arrays are one page;
+/// higher ones are read a page at a time.
+fn read_page(array: &dyn ArraySource, pages: &Pages, p: usize) -> Result<NdArray, EncodeError> {
+    let page = if array.shape().len() <= 2 { read_all(array)? } else { array.read_rows(p..p + 1)? };
+    if page.data_type() != array.data_type() || page.len() != pages.samples_per_page() {
+        return Err(EncodeError::Input(
+            format!(
+                "array source returned {} values of {} for page {p}, expected {} of {}",
+                page.len(),
+                page.data_type(),
+                pages.samples_per_page(),
+                array.data_type()
+            )
+            .into(),
+        ));
+    }
+    Ok(page)
+}
+
+/// Uncompressed pages stream: the header and every page's directory come first, then the
+/// pixel data of all pages back to back, copied from the array straight to `out`.
+///
+/// Directory sizes do not depend on the offsets they hold, so the directories are laid out
+/// once to learn their length, then again with the data offsets that follow from it. Data
+/// that is contiguous also keeps tifffile right: it reads a shaped series it finds
+/// contiguous as one block from the first page's offset.
+fn stream_uncompressed<S: Sample, K: TiffKind>(
+    array: &dyn ArraySource,
+    pages: &Pages,
+    out: &mut dyn Write,
+) -> Result<(), EncodeError>
+where
+    [S::Inner]: TiffValue,
+{
+    let layout = StripLayout::new::<S>(pages);
+    let probe = directories::<K>(&layout, pages, 0).map_err(backend)?;
+    // Data starts 16-byte aligned, so readers can map any sample type in place.
+    let data_start = probe.len().next_multiple_of(16) as u64;
+    let mut head = directories::<K>(&layout, pages, data_start).map_err(backend)?;
+    if head.len() != probe.len() {
+        return Err(EncodeError::backend(TIFF, "TIFF directories changed length between layouts"));
+    }
+    head.resize(data_start as usize, 0);
+    for p in 0..pages.count {
+        let page = read_page(array, pages, p)?;
+        let samples = S::samples(&page)?;
+        if p == 0 {
+            // After the first page was read: a source failing at once writes nothing.
+            out.write_all(&head)?;
+        }
+        out.write_all(&samples.data())?;
+    }
+    Ok(())
+}
+
+/// The header and the directories of all pages, page `p`'s data at
+/// `data_start + p * page_bytes`.
+fn directories<K: TiffKind>(
+    layout: &StripLayout,
+    pages: &Pages,
+    data_start: u64,
+) -> tiff::TiffResult<Vec<u8>> {
+    let mut buf = Cursor::new(Vec::new());
+    let mut enc = tiff::encoder::TiffEncoder::<_, K>::new_generic(&mut buf)?;
+    for p in 0..pages.count as u64 {
+        let mut d = enc.image_directory()?;
+        let description = (p == 0).then_some(pages.description.as_str());
+        layout.tags::<K, _>(&mut d, data_start + p * layout.page_bytes(), description)?;
+        d.finish()?;
+    }
+    drop(enc);
+    Ok(buf.into_inner())
+}
+
+/// The directory entries of an uncompressed page, the same for every page but the strip
+/// offsets and the description.
+struct StripLayout {
+    width: u32,
+    height: u32,
+    samples: u16,
+    row_bytes: u64,
+    rows_per_strip: u32,
+    bits: Vec<u16>,
+    formats: Vec<u16>,
+    photometric: PhotometricInterpretation,
+    extra: Vec<u16>,
+}
+
+impl StripLayout {
+    fn page_bytes(&self) -> u64 {
+        self.row_bytes * u64::from(self.height)
+    }
+
+    fn new<S: Sample>(pages: &Pages) -> StripLayout {
+        let row_bytes = u64::from(pages.width) * u64::from(pages.samples) * u64::from(S::BITS / 8);
+        // At least one row, at most the page; fits u32 because the height does.
+        let rows_per_strip = (STRIP_BYTES / row_bytes).clamp(1, u64::from(pages.height)) as u32;
+        let n = usize::from(pages.samples);
+        let (photometric, extra) = match pages.samples {
+            3 => (PhotometricInterpretation::RGB, vec![]),
+            4 => (PhotometricInterpretation::RGB, vec![ExtraSamples::UnassociatedAlpha.to_u16()]),
+            _ => (PhotometricInterpretation::BlackIsZero, vec![ExtraSamples::Unspecified.to_u16(); n - 1]),
+        };
+        StripLayout {
+            width: pages.width,
+            height: pages.height,
+            samples: pages.samples,
+            row_bytes,
+            rows_per_strip,
+            bits: vec![S::BITS; n],
+            formats: vec![S::FORMAT.to_u16(); n],
+            photometric,
+            extra,
+        }
+    }
+
+    /// Writes the entries of a page whose data starts at `start`.
+    fn tags<K: TiffKind, W: Write + Seek>(
+        &self,
+        d: &mut tiff::encoder::DirectoryEncoder<'_, W, K>,
+        start: u64,
+        description: Option<&str>,
+    ) -> tiff::TiffResult<()> {
+        let (mut offsets, mut counts) = (Vec::new(), Vec::new());
+        let (height, per) = (u64::from(self.height), u64::from(self.rows_per_strip));
+        let mut row = 0;
+        while row < height {
+            let rows = per.min(height - row);
+            offsets.push(K::convert_offset(start + row * self.row_bytes)?);
+            counts.push(K::convert_offset(rows * self.row_bytes)?);
+            row += rows;
+        }
+        d.write_tag(Tag::ImageWidth, self.width)?;
+        d.write_tag(Tag::ImageLength, self.height)?;
+        d.write_tag(Tag::BitsPerSample, &self.bits[..])?;
+        d.write_tag(Tag::Compression, CompressionMethod::None.to_u16())?;
+        d.write_tag(Tag::PhotometricInterpretation, self.photometric.to_u16())?;
+        if let Some(text) = description {
+            d.write_tag(Tag::ImageDescription, text)?;
+        }
+        d.write_tag(Tag::StripOffsets, K::convert_slice(&offsets))?;
+        d.write_tag(Tag::SamplesPerPixel, self.samples)?;
+        d.write_tag(Tag::RowsPerStrip, self.rows_per_strip)?;
+        d.write_tag(Tag::StripByteCounts, K::convert_slice(&counts))?;
+        d.write_tag(Tag::PlanarConfiguration, PlanarConfiguration::Chunky.to_u16())?;
+        if !self.extra.is_empty() {
+            d.write_tag(Tag::ExtraSamples, &self.extra[..])?;
+        }
+        d.write_tag(Tag::SampleFormat, &self.formats[..])
+    }
 }
 
 fn page_of<C: ColorType, W: Write + Seek, K: TiffKind>(
@@ -468,13 +613,8 @@ impl<S: Sample> ColorType for Rgb<S> {
     }
 }
 
-/// Which kind of TIFF a file of `data_bytes` needs (for tests).
 #[cfg(test)]
-fn is_big(data_bytes: u64) -> bool {
-    data_bytes > BIGTIFF_ABOVE
-}
-
-#[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use tessera_core::TimeUnit;
@@ -498,7 +638,6 @@ mod tests {
         let p = Pages::of(&DataType::Bool, &[2, 3, 4, 5]).unwrap();
         assert_eq!((p.count, p.height, p.width, p.samples), (2, 3, 4, 5));
         assert_eq!(p.description, r#"{"shape": [2, 3, 4, 5]}"#);
-        assert!(!is_big(p.data_bytes) && is_big(1 << 32));
     }
 
     #[test]
