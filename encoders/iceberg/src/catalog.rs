@@ -418,6 +418,40 @@ impl SqlSide {
     }
 }
 
+/// A table as its catalog describes it ([`IcebergCatalog::describe_table`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TableInfo {
+    /// The current metadata file.
+    pub metadata_location: Option<String>,
+    /// The table location.
+    pub location: String,
+    /// Iceberg format version (1, 2 or 3).
+    pub format_version: u8,
+    /// The current snapshot (`main`), `None` for a table without data.
+    pub current_snapshot_id: Option<i64>,
+    /// Every snapshot still in the metadata, oldest first.
+    pub snapshots: Vec<SnapshotInfo>,
+    /// The current schema as Arrow (with `PARQUET:field_id` metadata).
+    pub schema: arrow::datatypes::SchemaRef,
+}
+
+/// One snapshot of a [`TableInfo`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SnapshotInfo {
+    /// Its id.
+    pub snapshot_id: i64,
+    /// Its parent.
+    pub parent_id: Option<i64>,
+    /// Its sequence number.
+    pub sequence_number: i64,
+    /// `append`, `overwrite`, `delete` or `replace`.
+    pub operation: String,
+    /// The rest of its summary (`added-records`, `total-records`, `tessera.export-id`, ...).
+    pub summary: BTreeMap<String, String>,
+}
+
 /// An open catalog, for async callers. Use [`IcebergExporter`](crate::IcebergExporter)
 /// from blocking code.
 pub struct IcebergCatalog {
@@ -595,6 +629,44 @@ impl IcebergCatalog {
             .await
             .map_err(|e| IcebergError::catalog(ctx(), e))?;
         Ok((schema, batches))
+    }
+
+    /// What the catalog says about `namespace.table`: its metadata file, snapshots, schema.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a name without namespace; `Catalog` failures (including a table
+    /// that does not exist).
+    pub async fn describe_table(&self, table: &str) -> Result<TableInfo, IcebergError> {
+        let name = crate::name::TableName::parse(table)?;
+        let ctx = || format!("export_iceberg(): reading table {}", name.repr());
+        let t = self.catalog.load_table(&name.ident).await.map_err(|e| IcebergError::catalog(ctx(), e))?;
+        let m = t.metadata();
+        let schema = iceberg::arrow::schema_to_arrow_schema(m.current_schema())
+            .map_err(|e| IcebergError::catalog(ctx(), e))?;
+        let mut snapshots: Vec<SnapshotInfo> = m
+            .snapshots()
+            .map(|s| SnapshotInfo {
+                snapshot_id: s.snapshot_id(),
+                parent_id: s.parent_snapshot_id(),
+                sequence_number: s.sequence_number(),
+                operation: s.summary().operation.as_str().to_owned(),
+                summary: s
+                    .summary()
+                    .additional_properties
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            })
+            .collect();
+        snapshots.sort_by_key(|s| s.sequence_number);
+        Ok(TableInfo {
+            metadata_location: t.metadata_location().map(str::to_owned),
+            location: m.location().to_owned(),
+            format_version: m.format_version() as u8,
+            current_snapshot_id: m.current_snapshot_id(),
+            snapshots,
+            schema: Arc::new(schema),
+        })
     }
 
     /// Loads a table, `None` when it does not exist.

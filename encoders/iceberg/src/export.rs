@@ -151,6 +151,14 @@ impl Ctx<'_> {
         format!("Nothing was committed: table {} is unchanged.", self.name.repr())
     }
 
+    /// The `Started` step; a stop there leaves everything as it was, and says so.
+    fn started(&self, action: ExportAction) -> Result<(), IcebergError> {
+        self.options.notify(ExportEvent::Started { table: &self.name.full, action }).map_err(|e| {
+            e.append(if action == ExportAction::Create { self.not_created() } else { self.unchanged() })
+                .append("No file had been written.")
+        })
+    }
+
     fn not_created(&self) -> String {
         format!("Nothing was committed: table {} was not created.", self.name.repr())
     }
@@ -181,7 +189,7 @@ impl Ctx<'_> {
             .map_err(ice("building the table metadata failed"))?
             .metadata;
         let caster = caster(&meta, prepared, self.name)?;
-        self.options.notify(ExportEvent::Started { table: &self.name.full, action: ExportAction::Create })?;
+        self.started(ExportAction::Create)?;
         let recorder = Recorder::default();
         let file_io = &side.file_io;
         let staged = async {
@@ -273,6 +281,15 @@ impl Ctx<'_> {
         };
         let ml = metadata_location(&meta);
         let loc = ml.to_string();
+        // Metadata files are never overwritten: another name is a bug, not a retry.
+        if file_io.exists(&loc).await.map_err(ice("checking the new metadata location failed"))? {
+            return Err(IcebergError::new(
+                ErrorKind::Catalog,
+                format!(
+                    "export_iceberg(): the new metadata file {loc} exists already; nothing was overwritten."
+                ),
+            ));
+        }
         recorder.record(&loc);
         meta.write_to(file_io, &ml).await.map_err(ice("writing the table metadata failed"))?;
         self.options.notify(ExportEvent::MetadataWritten { location: &loc })?;
@@ -288,7 +305,7 @@ impl Ctx<'_> {
     ) -> Result<ExportReport, IcebergError> {
         let ns = self.name.namespace();
         let schema = arrow_schema_to_schema_auto_assign_ids(&prepared.schema).map_err(unsupported)?;
-        self.options.notify(ExportEvent::Started { table: &self.name.full, action: ExportAction::Create })?;
+        self.started(ExportAction::Create)?;
         self.cat
             .ensure_namespace(ns)
             .await
@@ -329,7 +346,7 @@ impl Ctx<'_> {
     ) -> Result<ExportReport, IcebergError> {
         let caster = caster(table.metadata(), prepared.clone(), self.name)?;
         check_append(&prepared.schema, caster.target(), &self.name.full)?;
-        self.options.notify(ExportEvent::Started { table: &self.name.full, action: ExportAction::Append })?;
+        self.started(ExportAction::Append)?;
         self.append_to(&table, caster, source, ExportAction::Append).await
     }
 
@@ -447,13 +464,13 @@ impl Ctx<'_> {
         }
         let staged = b.build().map_err(ice("building the new table metadata failed"))?.metadata;
         let caster = caster(&staged, prepared, self.name)?;
-        self.options
-            .notify(ExportEvent::Started { table: &self.name.full, action: ExportAction::Replace })?;
+        self.started(ExportAction::Replace)?;
         let recorder = Recorder::default();
         let file_io = &side.file_io;
         let location = staged.location().to_owned();
+        // The next version number with a fresh uuid: never the current file's name.
         let new_location = |m: &TableMetadata| match cur_loc.parse::<MetadataLocation>() {
-            Ok(l) => l.with_new_metadata(m),
+            Ok(l) => l.with_next_version().with_new_metadata(m),
             Err(_) => MetadataLocation::new_with_metadata(&location, m),
         };
         let result = async {

@@ -179,7 +179,7 @@ mod options;
 mod types;
 mod write;
 
-pub use catalog::{CatalogConfig, DEFAULT_CATALOG_NAME, IcebergCatalog};
+pub use catalog::{CatalogConfig, DEFAULT_CATALOG_NAME, IcebergCatalog, SnapshotInfo, TableInfo};
 pub use error::{ErrorKind, IcebergError};
 pub use export::{EXPORT_ID_PROPERTY, ExportReport};
 pub use options::{
@@ -290,6 +290,15 @@ impl IcebergExporter {
     pub fn drop_table(&self, table: &str, purge: bool) -> Result<(), IcebergError> {
         refuse_inside_runtime("IcebergExporter::drop_table")?;
         self.rt.block_on(self.catalog.drop_table(table, purge))
+    }
+
+    /// See [`IcebergCatalog::describe_table`].
+    ///
+    /// # Errors
+    /// As there, and `Runtime` inside a tokio runtime.
+    pub fn describe_table(&self, table: &str) -> Result<TableInfo, IcebergError> {
+        refuse_inside_runtime("IcebergExporter::describe_table")?;
+        self.rt.block_on(self.catalog.describe_table(table))
     }
 
     /// See [`IcebergCatalog::read_table`].
