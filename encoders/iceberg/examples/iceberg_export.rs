@@ -1,0 +1,134 @@
+//! Exports a table into an Iceberg catalog from the command line: the driver of the pyiceberg
+//! interop suite (tests/interop/test_iceberg.py), and a small tool.
+//!
+//! ```text
+//! iceberg_export --uri URI --warehouse DIR --table NS.TABLE
+//!                [--input FILE.arrow | --workload t1|t2|ROWS] [--batch-rows N]
+//!                [--catalog-name NAME] [--if-exists error|append|replace]
+//!                [--columns a,b] [--where EXPR] [--override COL=TYPE]... [--convert-types]
+//!                [--batch-size-bytes N] [--target-file-size-bytes N]
+//! ```
+//!
+//! `--input` reads an Arrow IPC file (what pyarrow's `ipc.new_file` writes); `--workload`
+//! generates the shared T1/T2 benchmark table (or its first ROWS rows). The report is printed
+//! as one JSON object; an error as `{"error": kind, "message": ...}` with exit status 1.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::ExitCode;
+
+use arrow::array::RecordBatch;
+use tessera_core::Table;
+use tessera_core::table::query;
+use tessera_iceberg::{CatalogConfig, IcebergOptions, export_iceberg, parse_data_type};
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("iceberg_export: {msg}\n(see the header of encoders/iceberg/examples/iceberg_export.rs)");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let (mut uri, mut warehouse, mut table, mut input, mut workload) = (None, None, None, None, None);
+    let (mut name, mut columns, mut filter, mut batch_rows) = (None, Vec::new(), None, None);
+    let mut options = IcebergOptions::default();
+    while let Some(a) = args.next() {
+        let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
+        let r: Result<(), String> = (|| {
+            match a.as_str() {
+                "--uri" => uri = Some(val()?),
+                "--warehouse" => warehouse = Some(val()?),
+                "--table" => table = Some(val()?),
+                "--input" => input = Some(val()?),
+                "--workload" => workload = Some(val()?),
+                "--catalog-name" => name = Some(val()?),
+                "--batch-rows" => batch_rows = Some(val()?.parse::<usize>().map_err(|e| e.to_string())?),
+                "--columns" => columns = val()?.split(',').map(str::to_owned).collect(),
+                "--where" => filter = Some(val()?),
+                "--if-exists" => {
+                    options = options.clone().with_if_exists(val()?.parse().map_err(|e| format!("{e}"))?)
+                }
+                "--override" => {
+                    let v = val()?;
+                    let (c, t) = v.split_once('=').ok_or("--override takes COL=TYPE")?;
+                    options = options
+                        .clone()
+                        .with_schema_override(c, parse_data_type(t).map_err(|e| e.to_string())?);
+                }
+                "--convert-types" => options = options.clone().with_convert_types(true),
+                "--batch-size-bytes" => {
+                    options =
+                        options.clone().with_batch_size_bytes(val()?.parse().map_err(|e| format!("{e}"))?)
+                }
+                "--target-file-size-bytes" => {
+                    options = options
+                        .clone()
+                        .with_target_file_size_bytes(val()?.parse().map_err(|e| format!("{e}"))?)
+                }
+                other => return Err(format!("unknown argument {other}")),
+            }
+            Ok(())
+        })();
+        if let Err(e) = r {
+            return usage(&e);
+        }
+    }
+    let (Some(uri), Some(warehouse), Some(table)) = (uri, warehouse, table) else {
+        return usage("--uri, --warehouse and --table are required");
+    };
+    let source = match (input, workload) {
+        (Some(path), None) => {
+            let file = std::fs::File::open(&path).unwrap();
+            let reader = arrow_ipc::reader::FileReader::try_new(file, None).unwrap();
+            let schema = reader.schema();
+            let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+            let batches = match batch_rows {
+                Some(n) => batches
+                    .iter()
+                    .flat_map(|b| {
+                        (0..b.num_rows()).step_by(n.max(1)).map(|s| b.slice(s, n.min(b.num_rows() - s)))
+                    })
+                    .collect(),
+                None => batches,
+            };
+            Table::from_batches(schema, batches).unwrap()
+        }
+        (None, Some(w)) => match w.as_str() {
+            "t1" => tessera_testkit::workloads::t1(),
+            "t2" => tessera_testkit::workloads::t2(),
+            rows => tessera_testkit::workloads::table(rows.parse().unwrap()),
+        },
+        _ => return usage("give exactly one of --input and --workload"),
+    };
+    let mut config = match CatalogConfig::sql(&uri, &warehouse) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    if let Some(n) = name {
+        config = config.with_name(&n).unwrap();
+    }
+    let stream = query(Box::new(source.stream()), &columns, filter.as_deref()).unwrap();
+    match export_iceberg(stream, &config, &table, &options) {
+        Ok(r) => {
+            let report = serde_json::json!({
+                "table": r.table,
+                "action": r.action.as_str(),
+                "rows": r.rows,
+                "batches": r.batches,
+                "data_files": r.data_files,
+                "data_file_bytes": r.data_file_bytes,
+                "snapshot_id": r.snapshot_id,
+                "metadata_location": r.metadata_location,
+                "location": r.location,
+            });
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &tessera_iceberg::IcebergError) -> ExitCode {
+    println!("{}", serde_json::json!({"error": format!("{:?}", e.kind()), "message": e.to_string()}));
+    ExitCode::from(1)
+}
