@@ -454,41 +454,102 @@ impl<'a> ColumnFormatter<'a> {
 
 #[inline]
 fn push_int<I: itoa::Integer>(v: I, out: &mut Vec<u8>) {
-    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    push_short(itoa::Buffer::new().format(v).as_bytes(), out);
 }
 
-/// Writes the text of a finite `f64` straight into `out` (no intermediate buffer); the same
-/// bytes as [`write_f64_text`].
+/// Writes the text of an `f64` into `out`: the same bytes as [`write_f64_text`] (ryu's
+/// shortest round-trip form: `0.1`, `1e-7`, `1e21`, `24.0`, `nan`, `inf`), computed faster:
+/// integral values below 2^53 through integer formatting, others with zmij (the same
+/// shortest digits as ryu; only its `e+` exponent sign is dropped).
 #[inline]
 pub fn push_f64_text(v: f64, out: &mut Vec<u8>) {
-    if v.is_finite() {
-        out.reserve(24);
-        // SAFETY: `reserve` left at least 24 writable bytes after `len`; `format64` writes at
-        // most 24 bytes there (ryu's documented bound) and returns how many it initialised.
-        unsafe {
-            let len = out.len();
-            let n = ryu::raw::format64(v, out.as_mut_ptr().add(len));
-            out.set_len(len + n);
-        }
-    } else {
-        write_f64_text(v, out);
+    if !v.is_finite() {
+        return write_f64_text(v, out);
     }
+    // Exact below 2^53, and printed by ryu as digits plus `.0` up to 1e16.
+    if v.abs() < 9_007_199_254_740_992.0 && (v as i64) as f64 == v {
+        return push_integral(v as i64, v.is_sign_negative(), out);
+    }
+    let mut b = zmij::Buffer::new();
+    push_float_str(b.format_finite(v).as_bytes(), v.abs() >= 1e16, out);
 }
 
-/// Writes the text of an `f32` straight into `out`; the same bytes as [`write_f32_text`].
+/// Writes the text of an `f32` into `out`: the same bytes as [`write_f32_text`], computed
+/// as [`push_f64_text`] does (integral values below 2^24 through integer formatting).
 #[inline]
 pub fn push_f32_text(v: f32, out: &mut Vec<u8>) {
-    if v.is_finite() {
-        out.reserve(16);
-        // SAFETY: `reserve` left at least 16 writable bytes after `len`; `format32` writes at
-        // most 16 bytes there (ryu's documented bound) and returns how many it initialised.
-        unsafe {
-            let len = out.len();
-            let n = ryu::raw::format32(v, out.as_mut_ptr().add(len));
-            out.set_len(len + n);
+    if !v.is_finite() {
+        return write_f32_text(v, out);
+    }
+    if v.abs() < 16_777_216.0 && (v as i32) as f32 == v {
+        return push_integral(i64::from(v as i32), v.is_sign_negative(), out);
+    }
+    let mut b = zmij::Buffer::new();
+    push_float_str(b.format_finite(v).as_bytes(), v.abs() >= 1e13, out);
+}
+
+/// Writes an integral float as ryu does: its digits and `.0`, `-0.0` for negative zero.
+#[inline]
+fn push_integral(i: i64, negative: bool, out: &mut Vec<u8>) {
+    if i == 0 && negative {
+        out.push(b'-');
+    }
+    push_int(i, out);
+    out.extend_from_slice(b".0");
+}
+
+/// Writes zmij's text of a float, without the `+` of a positive exponent (`1e+21` →
+/// `1e21`, ryu's form), which only values of `big` magnitude can have.
+#[inline]
+fn push_float_str(s: &[u8], big: bool, out: &mut Vec<u8>) {
+    if big && let Some(p) = s.iter().position(|&c| c == b'+') {
+        out.extend_from_slice(&s[..p]);
+        out.extend_from_slice(&s[p + 1..]);
+        return;
+    }
+    push_short(s, out);
+}
+
+/// Appends `s` to `out` like `extend_from_slice`, but copies texts of up to 32 bytes (the
+/// numbers, dates and most strings of a table) with a few fixed-size moves instead of a
+/// call to `memcpy`.
+#[inline(always)]
+pub fn push_short(s: &[u8], out: &mut Vec<u8>) {
+    let n = s.len();
+    if n > 32 {
+        out.extend_from_slice(s);
+        return;
+    }
+    out.reserve(32);
+    let len = out.len();
+    let src = s.as_ptr();
+    // SAFETY: `reserve` left at least 32 writable bytes after `len`, and every write below
+    // stays within `len..len + n` (n <= 32). Every read stays within `s`: the pairs of
+    // moves read `s[..k]` and `s[n - k..]` with `k <= n`. The `n` bytes written are then
+    // all initialised, so `set_len(len + n)` is sound.
+    unsafe {
+        let dst = out.as_mut_ptr().add(len);
+        if n >= 16 {
+            let a = std::ptr::read_unaligned(src.cast::<[u8; 16]>());
+            let b = std::ptr::read_unaligned(src.add(n - 16).cast::<[u8; 16]>());
+            std::ptr::write_unaligned(dst.cast::<[u8; 16]>(), a);
+            std::ptr::write_unaligned(dst.add(n - 16).cast::<[u8; 16]>(), b);
+        } else if n >= 8 {
+            let a = std::ptr::read_unaligned(src.cast::<u64>());
+            let b = std::ptr::read_unaligned(src.add(n - 8).cast::<u64>());
+            std::ptr::write_unaligned(dst.cast::<u64>(), a);
+            std::ptr::write_unaligned(dst.add(n - 8).cast::<u64>(), b);
+        } else if n >= 4 {
+            let a = std::ptr::read_unaligned(src.cast::<u32>());
+            let b = std::ptr::read_unaligned(src.add(n - 4).cast::<u32>());
+            std::ptr::write_unaligned(dst.cast::<u32>(), a);
+            std::ptr::write_unaligned(dst.add(n - 4).cast::<u32>(), b);
+        } else {
+            for i in 0..n {
+                *dst.add(i) = *src.add(i);
+            }
         }
-    } else {
-        write_f32_text(v, out);
+        out.set_len(len + n);
     }
 }
 
@@ -504,7 +565,7 @@ fn push_f32<const JSON: bool>(v: f32, out: &mut Vec<u8>) {
 
 #[inline]
 fn push_str<const JSON: bool>(s: &str, out: &mut Vec<u8>) {
-    if JSON { write_json_str(s, out) } else { out.extend_from_slice(s.as_bytes()) }
+    if JSON { write_json_str(s, out) } else { push_short(s.as_bytes(), out) }
 }
 
 /// Runs `f`, between double quotes in JSON (only for texts that need no escaping).
@@ -624,7 +685,7 @@ fn push_timestamp(v: i64, per_sec: i64, cache: &mut DayCache, out: &mut Vec<u8>)
             cache.day = day;
         }
     } else {
-        out.extend_from_slice(&cache.text[..usize::from(cache.len)]);
+        push_short(&cache.text[..usize::from(cache.len)], out);
     }
     out.push(b'T');
     push_hms(sod, out);
@@ -830,6 +891,82 @@ mod tests {
         assert!(jsons(&iv)[0].starts_with('"'));
     }
 
+    #[test]
+    fn short_copies_are_exact() {
+        let src: Vec<u8> = (0..40u8).collect();
+        for start in 0..3 {
+            for n in 0..=37 {
+                let mut out = vec![0xaa; start];
+                push_short(&src[..n], &mut out);
+                push_short(&src[3..3 + n.min(37)], &mut out);
+                let mut want = vec![0xaa; start];
+                want.extend_from_slice(&src[..n]);
+                want.extend_from_slice(&src[3..3 + n.min(37)]);
+                assert_eq!(out, want);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_float_text_is_ryus_text() {
+        let f64s = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            1e15,
+            1e16,
+            1e17,
+            9_007_199_254_740_992.0,
+            9_007_199_254_740_993.0,
+            -9_007_199_254_740_991.0,
+            1e21,
+            1.5e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            1e-7,
+            123_456.75,
+        ];
+        for v in f64s {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            push_f64_text(v, &mut a);
+            write_f64_text(v, &mut b);
+            assert_eq!(String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap(), "{v:e}");
+        }
+        let f32s =
+            [0.0f32, -0.0, 16_777_215.0, 16_777_216.0, 16_777_218.0, 1e12, 1e13, 1e14, f32::MAX, 1e-45, 0.3];
+        for v in f32s {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            push_f32_text(v, &mut a);
+            write_f32_text(v, &mut b);
+            assert_eq!(String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap(), "{v:e}");
+        }
+        // A cheap deterministic sweep over random bit patterns.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for v in [f64::from_bits(x), (x >> 11) as f64, ((x >> 40) as f64) * 0.25] {
+                a.clear();
+                b.clear();
+                push_f64_text(v, &mut a);
+                write_f64_text(v, &mut b);
+                assert_eq!(a, b, "{v:e}");
+            }
+            for v in [f32::from_bits(x as u32), (x >> 40) as f32, ((x >> 50) as f32) * 0.5] {
+                a.clear();
+                b.clear();
+                push_f32_text(v, &mut a);
+                write_f32_text(v, &mut b);
+                assert_eq!(a, b, "{v:e}");
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn timestamps_match_write_datetime(v in any::<i64>(), unit in 0usize..4) {
@@ -847,7 +984,18 @@ mod tests {
         }
 
         #[test]
-        fn floats_match_core_and_round_trip(bits in any::<u64>(), bits32 in any::<u32>()) {
+        fn floats_match_core_and_round_trip(
+            bits in prop_oneof![
+                any::<u64>(),
+                any::<i64>().prop_map(|i| (i as f64).to_bits()),
+                (any::<i32>(), -40i32..40).prop_map(|(m, e)| (f64::from(m) * 10f64.powi(e)).to_bits()),
+            ],
+            bits32 in prop_oneof![
+                any::<u32>(),
+                any::<i32>().prop_map(|i| (i as f32).to_bits()),
+                (-20_000i32..20_000, -12i32..14).prop_map(|(m, e)| (m as f32 * 10f32.powi(e)).to_bits()),
+            ],
+        ) {
             let v = f64::from_bits(bits);
             let (mut a, mut b) = (Vec::new(), Vec::new());
             push_f64_text(v, &mut a);
