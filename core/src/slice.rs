@@ -73,7 +73,9 @@ impl SliceSpec {
             return Ok(Self::all());
         }
         if input.len() > 4096 {
-            return Err(SliceError::Syntax { input: input[..64].to_owned(), reason: "too long".into() });
+            // The first 64 characters (not bytes: a byte index may split a character).
+            let head = input.chars().take(64).collect();
+            return Err(SliceError::Syntax { input: head, reason: "too long".into() });
         }
         let mut items = Vec::new();
         for part in input.split(',') {
@@ -331,6 +333,9 @@ mod tests {
         assert!(matches!(r("-5"), Err(SliceError::IndexOutOfRange { .. })));
         assert!(matches!(r("::0"), Err(SliceError::ZeroStep { .. })));
         assert_eq!(r("100:200").unwrap().output_shape(), vec![0, 4]);
+        // Too long, with a multibyte character across byte 64 (found by fuzz/parse_query).
+        let long = format!("{}é{}", "1".repeat(63), "0".repeat(5000));
+        assert!(matches!(SliceSpec::parse(&long), Err(SliceError::Syntax { .. })));
     }
 
     #[test]
