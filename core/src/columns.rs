@@ -459,43 +459,49 @@ fn push_int<I: itoa::Integer>(v: I, out: &mut Vec<u8>) {
 
 /// Writes the text of an `f64` into `out`: the same bytes as [`write_f64_text`] (ryu's
 /// shortest round-trip form: `0.1`, `1e-7`, `1e21`, `24.0`, `nan`, `inf`), computed faster:
-/// integral values below 2^53 through integer formatting, others with zmij (the same
-/// shortest digits as ryu; only its `e+` exponent sign is dropped).
+/// integral and half-integral values below 2^51 through integer formatting, others with
+/// zmij (the same shortest digits as ryu; only its `e+` exponent sign is dropped).
 #[inline]
 pub fn push_f64_text(v: f64, out: &mut Vec<u8>) {
     if !v.is_finite() {
         return write_f64_text(v, out);
     }
-    // Exact below 2^53, and printed by ryu as digits plus `.0` up to 1e16.
-    if v.abs() < 9_007_199_254_740_992.0 && (v as i64) as f64 == v {
-        return push_integral(v as i64, v.is_sign_negative(), out);
+    // Integral and half-integral values: exact below 2^51 (v * 2 is an exact integer) and
+    // printed by ryu as digits plus `.0` or `.5` (no shorter text reads back to them).
+    let twice = v * 2.0;
+    if v.abs() < 2_251_799_813_685_248.0 && (twice as i64) as f64 == twice {
+        return push_half_integral(twice as i64, v.is_sign_negative(), out);
     }
     let mut b = zmij::Buffer::new();
     push_float_str(b.format_finite(v).as_bytes(), v.abs() >= 1e16, out);
 }
 
 /// Writes the text of an `f32` into `out`: the same bytes as [`write_f32_text`], computed
-/// as [`push_f64_text`] does (integral values below 2^24 through integer formatting).
+/// as [`push_f64_text`] does (integral and half-integral values below 2^22 through integer
+/// formatting).
 #[inline]
 pub fn push_f32_text(v: f32, out: &mut Vec<u8>) {
     if !v.is_finite() {
         return write_f32_text(v, out);
     }
-    if v.abs() < 16_777_216.0 && (v as i32) as f32 == v {
-        return push_integral(i64::from(v as i32), v.is_sign_negative(), out);
+    let twice = v * 2.0;
+    if v.abs() < 4_194_304.0 && (twice as i32) as f32 == twice {
+        return push_half_integral(i64::from(twice as i32), v.is_sign_negative(), out);
     }
     let mut b = zmij::Buffer::new();
     push_float_str(b.format_finite(v).as_bytes(), v.abs() >= 1e13, out);
 }
 
-/// Writes an integral float as ryu does: its digits and `.0`, `-0.0` for negative zero.
+/// Writes the float `twice / 2` as ryu does: its integer part and `.0` or `.5`, with a `-`
+/// for negative values (`-0.0`, `-0.5` included).
 #[inline]
-fn push_integral(i: i64, negative: bool, out: &mut Vec<u8>) {
-    if i == 0 && negative {
+fn push_half_integral(twice: i64, negative: bool, out: &mut Vec<u8>) {
+    if negative {
         out.push(b'-');
     }
-    push_int(i, out);
-    out.extend_from_slice(b".0");
+    let abs = twice.unsigned_abs();
+    push_int(abs >> 1, out);
+    out.extend_from_slice(if abs & 1 == 0 { b".0" } else { b".5" });
 }
 
 /// Writes zmij's text of a float, without the `+` of a positive exponent (`1e+21` →
@@ -565,7 +571,34 @@ fn push_f32<const JSON: bool>(v: f32, out: &mut Vec<u8>) {
 
 #[inline]
 fn push_str<const JSON: bool>(s: &str, out: &mut Vec<u8>) {
-    if JSON { write_json_str(s, out) } else { push_short(s.as_bytes(), out) }
+    if JSON { push_json_str(s, out) } else { push_short(s.as_bytes(), out) }
+}
+
+/// Bytes that JSON strings must escape: control characters, `"` and `\`.
+static JSON_ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Writes `s` as a JSON string literal: the same bytes as [`write_json_str`], with a fast
+/// path for the common short string that needs no escaping.
+#[inline]
+pub fn push_json_str(s: &str, out: &mut Vec<u8>) {
+    let b = s.as_bytes();
+    if b.len() <= 32 && !b.iter().any(|&c| JSON_ESCAPED[usize::from(c)]) {
+        out.push(b'"');
+        push_short(b, out);
+        out.push(b'"');
+    } else {
+        write_json_str(s, out);
+    }
 }
 
 /// Runs `f`, between double quotes in JSON (only for texts that need no escaping).
@@ -892,6 +925,26 @@ mod tests {
     }
 
     #[test]
+    fn json_strings_match_core() {
+        for s in [
+            "",
+            "plain",
+            "a\"b",
+            "back\\slash",
+            "tab\t",
+            "\u{1}\u{1f}",
+            "é名🙂",
+            &"x".repeat(40),
+            &"y\n".repeat(20),
+        ] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            push_json_str(s, &mut a);
+            write_json_str(s, &mut b);
+            assert_eq!(a, b, "{s:?}");
+        }
+    }
+
+    #[test]
     fn short_copies_are_exact() {
         let src: Vec<u8> = (0..40u8).collect();
         for start in 0..3 {
@@ -950,14 +1003,21 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            for v in [f64::from_bits(x), (x >> 11) as f64, ((x >> 40) as f64) * 0.25] {
+            for v in
+                [f64::from_bits(x), (x >> 11) as f64, ((x >> 40) as f64) * 0.25, ((x >> 12) as f64) * -0.5]
+            {
                 a.clear();
                 b.clear();
                 push_f64_text(v, &mut a);
                 write_f64_text(v, &mut b);
                 assert_eq!(a, b, "{v:e}");
             }
-            for v in [f32::from_bits(x as u32), (x >> 40) as f32, ((x >> 50) as f32) * 0.5] {
+            for v in [
+                f32::from_bits(x as u32),
+                (x >> 40) as f32,
+                ((x >> 50) as f32) * 0.5,
+                ((x >> 39) as f32) * -0.5,
+            ] {
                 a.clear();
                 b.clear();
                 push_f32_text(v, &mut a);

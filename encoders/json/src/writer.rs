@@ -6,7 +6,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::Schema;
 use tessera_core::EncodeError;
 use tessera_core::array::write_json_str;
-use tessera_core::columns::{ColumnFormatter, is_binary};
+use tessera_core::columns::{ColumnFormatter, is_binary, push_short};
 
 use crate::options::{BinaryColumns, JsonFormat, JsonOptions};
 
@@ -120,7 +120,7 @@ impl<W: Write> JsonWriter<W> {
                 buf.push(b'{');
             }
             for (key, f) in &mut fmts {
-                buf.extend_from_slice(key);
+                push_short(key, buf);
                 f.write_json(row, buf);
             }
             buf.extend_from_slice(b"}\n");
