@@ -194,3 +194,13 @@ fn registered_for_three_families_under_tileds_names() {
     let global = Registry::global().unwrap();
     assert!(global.negotiate(Family::Table, Some("csv"), None).is_ok());
 }
+
+#[test]
+fn a_failing_stream_is_an_input_error() {
+    let b = batch(vec![("a", ints(vec![1]))]);
+    let items = vec![Ok(b.clone()), Err(arrow::error::ArrowError::ComputeError("storage went away".into()))];
+    let mut s = tessera_core::table::IterStream::new(b.schema(), items.into_iter());
+    let err = TableEncoder::encode(&CsvEncoder, &mut s, &Params::new(), &mut Vec::new()).unwrap_err();
+    assert!(matches!(err, EncodeError::Input(_)), "{err}");
+    assert!(err.to_string().contains("storage went away"));
+}

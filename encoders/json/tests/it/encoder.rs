@@ -262,3 +262,15 @@ fn registered_under_tileds_names() {
     use tessera_json as _;
     assert!(Registry::global().unwrap().negotiate(Family::Container, Some("json"), None).is_ok());
 }
+
+#[test]
+fn a_failing_stream_is_an_input_error() {
+    let b = batch(vec![("a", ints(vec![1]))]);
+    for enc in [&JsonEncoder as &dyn TableEncoder, &JsonSeqEncoder, &NdjsonEncoder] {
+        let items =
+            vec![Ok(b.clone()), Err(arrow::error::ArrowError::ComputeError("storage went away".into()))];
+        let mut s = tessera_core::table::IterStream::new(b.schema(), items.into_iter());
+        let err = enc.encode(&mut s, &Params::new(), &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, EncodeError::Input(_)), "{err}");
+    }
+}
