@@ -7,4 +7,6 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${TESSERA_CACHE:-$HOME/.cache/tessera}/target}"
+# Tools the build needs beyond Rust (a recent CMake for the static C libraries).
+PATH="$(bash scripts/build-tools.sh):$PATH"
 exec cargo test --workspace --all-features "$@"
