@@ -8,7 +8,7 @@
 # the Rust bench runs first, then the matching peers.py cases. The peers' venv lives at
 # ${TESSERA_CACHE:-$HOME/.cache/tessera}/venv-peers, installed from
 # ../shared/bench/requirements-peers.txt (reinstalled when that file changes).
-# Results: $CARGO_TARGET_DIR/criterion and compare-<time>/ (peers JSON, the table) in the cache.
+# Results: compare-<time>/ in the cache (criterion/, peers-*.json, table.txt).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,7 +45,8 @@ fi
 
 out="$cache/compare-$(date +%Y%m%dT%H%M%S)"
 mkdir -p "$out"
-since="$(date +%s)"
+# Criterion writes this run's results here only (not mixed with other runs in the target dir).
+export CRITERION_HOME="$out/criterion"
 for b in "${benches[@]}"; do
     [[ -n "${PEER_CASES[$b]:-}" ]] || { echo "compare: unknown bench $b" >&2; exit 1; }
     features=()
@@ -63,5 +64,5 @@ out = pathlib.Path(sys.argv[1])
 records = [r for f in sorted(out.glob("peers-*.json")) for r in json.loads(f.read_text())["records"]]
 (out / "peers.json").write_text(json.dumps({"records": records}))
 PY
-python3 scripts/compare_report.py "$CARGO_TARGET_DIR/criterion" "$out/peers.json" --since "$since" | tee "$out/table.txt"
+python3 scripts/compare_report.py "$CRITERION_HOME" "$out/peers.json" | tee "$out/table.txt"
 echo "compare: results in $out" >&2

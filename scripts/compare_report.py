@@ -2,13 +2,14 @@
 """Table of tessera's criterion medians next to the peers' (peers.py --json), used by
 benches/compare.sh.
 
-    compare_report.py CRITERION_DIR PEERS_JSON [--since EPOCH_SECONDS]
+    compare_report.py CRITERION_DIR PEERS_JSON
 
 A criterion ID `encode/<fmt>/<case>[_variant...]` is matched with the peers' cases of the
 same workload (`<case>` upper-cased: t1 → T1, a2s → A2s) and format (`arrow-file` →
 `arrow-ipc-file`, `arrow-stream` → `arrow-ipc-stream`, otherwise the same name). Among them,
-those whose variant mentions one of the ID's variant words (`lz4`, `zstd`, `level6` ...) are
-preferred; the fastest of the remaining peers is shown. ratio = tessera / peer (below 1:
+those writing to memory (as the Rust benches do: a fresh `Vec`) are preferred over file
+sinks, then those whose variant mentions one of the ID's variant words (`lz4`, `zstd`,
+`level6` ...); the fastest of the remaining peers is shown. ratio = tessera / peer (below 1:
 tessera is faster). `ceiling/memcpy_alloc/<case>` rows relate `encode/raw/<case>` to a
 plain copy into fresh memory.
 """
@@ -22,12 +23,10 @@ FORMATS = {"arrow-file": "arrow-ipc-file", "arrow-stream": "arrow-ipc-stream"}
 WORKLOADS = {"t1": "T1", "t2": "T2", "a1": "A1", "a2": "A2", "a2s": "A2s", "a3": "A3", "d1": "D1"}
 
 
-def criterion_medians(root: Path, since: float) -> dict[str, float]:
-    """full_id → median seconds, for benchmarks written after `since`."""
+def criterion_medians(root: Path) -> dict[str, float]:
+    """full_id → median seconds."""
     out = {}
     for bench in root.glob("**/new/benchmark.json"):
-        if bench.stat().st_mtime < since:
-            continue
         est = bench.with_name("estimates.json")
         if not est.exists():
             continue
@@ -45,6 +44,7 @@ def best_peer(fmt: str, case: str, peers: list[dict]) -> dict | None:
     wl = WORKLOADS.get(wl.lower(), wl)
     fmt = FORMATS.get(fmt, fmt)
     cands = [p for p in peers if p["workload"] == wl and p["format"] == fmt and "median_s" in p]
+    cands = [p for p in cands if p.get("sink") == "mem"] or cands
     words = [norm(v) for v in variant if v not in ("opts", "fast")]
     preferred = [p for p in cands if any(w in norm(p["variant"]) for w in words)]
     pool = preferred or cands
@@ -52,14 +52,8 @@ def best_peer(fmt: str, case: str, peers: list[dict]) -> dict | None:
 
 
 def main() -> int:
-    args = sys.argv[1:]
-    since = 0.0
-    if "--since" in args:
-        i = args.index("--since")
-        since = float(args[i + 1])
-        del args[i:i + 2]
-    crit_root, peers_json = Path(args[0]), Path(args[1])
-    ours = criterion_medians(crit_root, since)
+    crit_root, peers_json = Path(sys.argv[1]), Path(sys.argv[2])
+    ours = criterion_medians(crit_root)
     peers = json.loads(peers_json.read_text())["records"] if peers_json.exists() else []
     rows = []
     for full_id, med in sorted(ours.items()):
