@@ -100,8 +100,8 @@ impl Kind {
         let target = match self {
             Kind::Int | Kind::Days | Kind::Instant { .. } | Kind::Time { .. } => ArrowType::Int64,
             Kind::F32 => ArrowType::Float32,
-            // The formatter reads dictionaries itself.
-            Kind::Decimal | Kind::Json => return None,
+            // The formatter reads dictionaries itself; omitted and null columns are not read.
+            Kind::Decimal | Kind::Json | Kind::Empty | Kind::Omit => return None,
             _ => match dt {
                 ArrowType::Dictionary(_, values) => values.as_ref().clone(),
                 _ => return None,

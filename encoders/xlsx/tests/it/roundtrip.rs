@@ -295,6 +295,44 @@ fn decimals_nested_and_binary() {
 }
 
 #[test]
+fn dictionaries_read_as_their_values() {
+    use arrow::array::{Int8Array, IntervalDayTimeArray};
+    use arrow::datatypes::{Int8Type, IntervalDayTime};
+    let keys = Int8Array::from(vec![Some(1), None, Some(0)]);
+    let floats = DictionaryArray::<Int8Type>::try_new(
+        keys.clone(),
+        Arc::new(Float64Array::from(vec![0.25, f64::NAN])),
+    )
+    .unwrap();
+    let times =
+        DictionaryArray::<Int8Type>::try_new(keys.clone(), Arc::new(Date32Array::from(vec![18_262, 0])))
+            .unwrap();
+    let nulls =
+        DictionaryArray::<Int8Type>::try_new(Int8Array::new_null(3), Arc::new(NullArray::new(0))).unwrap();
+    let lists = DictionaryArray::<Int8Type>::try_new(
+        keys,
+        Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)]), Some(vec![])])),
+    )
+    .unwrap();
+    let (sheets, _) = one(vec![
+        ("f", Arc::new(floats)),
+        ("d", Arc::new(times)),
+        ("n", Arc::new(nulls)),
+        ("l", Arc::new(lists)),
+        ("iv", Arc::new(IntervalDayTimeArray::from(vec![IntervalDayTime::new(1, 2); 3]))),
+    ]);
+    let r = &sheets[0].1;
+    assert_eq!(cell(r, 1, 0), Data::Empty); // NaN
+    assert_eq!(cell(r, 2, 0), Data::Empty); // null key
+    assert_eq!(cell(r, 3, 0), Data::Float(0.25));
+    assert_eq!(datetime(&cell(r, 1, 1)).0, "1970-01-01 00:00:00");
+    assert_eq!(datetime(&cell(r, 3, 1)).0, "2020-01-01 00:00:00");
+    assert_eq!([cell(r, 1, 2), cell(r, 2, 2), cell(r, 3, 2)], [Data::Empty, Data::Empty, Data::Empty]);
+    assert_eq!([cell(r, 1, 3), cell(r, 3, 3)], [s("[]"), s("[1]")]);
+    assert!(matches!(cell(r, 1, 4), Data::String(t) if !t.is_empty()));
+}
+
+#[test]
 fn header_is_bold_and_frozen_with_unicode_names() {
     let names = ["é名🙂", "<b>", "=A1", "", "tab\t"];
     let cols = names.iter().map(|n| (*n, Arc::new(Int64Array::from(vec![1])) as ArrayRef)).collect();
