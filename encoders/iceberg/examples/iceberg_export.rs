@@ -2,25 +2,55 @@
 //! interop suite (tests/interop/test_iceberg.py), and a small tool.
 //!
 //! ```text
-//! iceberg_export --uri URI --warehouse DIR --table NS.TABLE
+//! iceberg_export --uri URI [--warehouse DIR] --table NS.TABLE
 //!                [--input FILE.arrow | --workload t1|t2|ROWS] [--batch-rows N]
+//!                [--fail-after-batches N]
 //!                [--catalog-name NAME] [--if-exists error|append|replace]
 //!                [--columns a,b] [--where EXPR] [--override COL=TYPE]... [--convert-types]
 //!                [--batch-size-bytes N] [--target-file-size-bytes N]
 //! ```
 //!
 //! `--input` reads an Arrow IPC file (what pyarrow's `ipc.new_file` writes); `--workload`
-//! generates the shared T1/T2 benchmark table (or its first ROWS rows). The report is printed
-//! as one JSON object; an error as `{"error": kind, "message": ...}` with exit status 1.
+//! generates the shared T1/T2 benchmark table (or its first ROWS rows). A `--uri` of
+//! `http(s)://` is a REST catalog (feature `rest`), anything else a SQL catalog (which needs
+//! `--warehouse`). `--fail-after-batches N` makes the source fail after N batches (for
+//! failure tests). The report is printed as one JSON object; an error as
+//! `{"error": kind, "message": ...}` with exit status 1.
 
 #![allow(clippy::unwrap_used)]
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 use arrow::array::RecordBatch;
-use tessera_core::Table;
+use arrow::datatypes::SchemaRef;
+use arrow::error::ArrowError;
 use tessera_core::table::query;
+use tessera_core::{BatchStream, Table};
 use tessera_iceberg::{CatalogConfig, IcebergOptions, export_iceberg, parse_data_type};
+
+/// A stream that fails after `left` batches.
+struct FailAfter {
+    inner: Box<dyn BatchStream>,
+    left: usize,
+}
+
+impl Iterator for FailAfter {
+    type Item = Result<RecordBatch, ArrowError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return Some(Err(ArrowError::ComputeError("injected source failure".into())));
+        }
+        self.left -= 1;
+        self.inner.next()
+    }
+}
+
+impl BatchStream for FailAfter {
+    fn schema(&self) -> SchemaRef {
+        self.inner.schema()
+    }
+}
 
 fn usage(msg: &str) -> ExitCode {
     eprintln!("iceberg_export: {msg}\n(see the header of encoders/iceberg/examples/iceberg_export.rs)");
@@ -31,6 +61,7 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (mut uri, mut warehouse, mut table, mut input, mut workload) = (None, None, None, None, None);
     let (mut name, mut columns, mut filter, mut batch_rows) = (None, Vec::new(), None, None);
+    let mut fail_after = None;
     let mut options = IcebergOptions::default();
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
@@ -43,6 +74,9 @@ fn main() -> ExitCode {
                 "--workload" => workload = Some(val()?),
                 "--catalog-name" => name = Some(val()?),
                 "--batch-rows" => batch_rows = Some(val()?.parse::<usize>().map_err(|e| e.to_string())?),
+                "--fail-after-batches" => {
+                    fail_after = Some(val()?.parse::<usize>().map_err(|e| e.to_string())?)
+                }
                 "--columns" => columns = val()?.split(',').map(str::to_owned).collect(),
                 "--where" => filter = Some(val()?),
                 "--if-exists" => {
@@ -73,8 +107,8 @@ fn main() -> ExitCode {
             return usage(&e);
         }
     }
-    let (Some(uri), Some(warehouse), Some(table)) = (uri, warehouse, table) else {
-        return usage("--uri, --warehouse and --table are required");
+    let (Some(uri), Some(table)) = (uri, table) else {
+        return usage("--uri and --table are required");
     };
     let source = match (input, workload) {
         (Some(path), None) => {
@@ -100,14 +134,18 @@ fn main() -> ExitCode {
         },
         _ => return usage("give exactly one of --input and --workload"),
     };
-    let mut config = match CatalogConfig::sql(&uri, &warehouse) {
+    let mut props = HashMap::from([("uri".to_string(), uri)]);
+    if let Some(w) = warehouse {
+        props.insert("warehouse".to_string(), w);
+    }
+    let config = match CatalogConfig::from_properties(name.as_deref().unwrap_or("pixeltable"), &props) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    if let Some(n) = name {
-        config = config.with_name(&n).unwrap();
+    let mut stream = query(Box::new(source.stream()), &columns, filter.as_deref()).unwrap();
+    if let Some(n) = fail_after {
+        stream = Box::new(FailAfter { inner: stream, left: n });
     }
-    let stream = query(Box::new(source.stream()), &columns, filter.as_deref()).unwrap();
     match export_iceberg(stream, &config, &table, &options) {
         Ok(r) => {
             let report = serde_json::json!({

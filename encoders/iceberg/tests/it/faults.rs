@@ -219,6 +219,48 @@ fn a_concurrent_writer_at_the_commit() {
     }
 }
 
+/// The catalog database itself fails the compare-and-swap (SQLite stays locked past its busy
+/// timeout): reading the table back afterwards shows the swap did not happen, so the export
+/// says nothing was committed and deletes its files.
+#[test]
+fn the_catalog_database_fails_at_the_commit() {
+    let wh = Wh::new();
+    let (e, before, rows) = original(&wh);
+    let files = wh.files();
+    let db = wh.dir.path().join("catalog.db");
+    let options = IcebergOptions::default().with_if_exists(IfExists::Replace).with_observer(Arc::new(
+        move |ev: &ExportEvent<'_>| {
+            if *ev == ExportEvent::Committing {
+                let db = db.clone();
+                let (locked, wait) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    rt.block_on(async {
+                        use sqlx::ConnectOptions;
+                        let mut c =
+                            sqlx::sqlite::SqliteConnectOptions::new().filename(&db).connect().await.unwrap();
+                        sqlx::query("BEGIN EXCLUSIVE").execute(&mut c).await.unwrap();
+                        locked.send(()).unwrap();
+                        tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+                        sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
+                    });
+                });
+                wait.recv().unwrap();
+            }
+            Ok(())
+        },
+    ));
+    let err = e.export(stream(&other(10)), TABLE, &options).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Catalog, "{err}");
+    let m = err.to_string();
+    assert!(m.starts_with("export_iceberg(): the catalog update failed: "), "{m}");
+    assert!(m.contains("Nothing was committed: table 'ns.t' is unchanged."), "{m}");
+    assert!(m.contains("were deleted"), "{m}");
+    assert_eq!(e.describe_table(TABLE).unwrap(), before);
+    assert_eq!(read_text(&e, TABLE), rows);
+    assert_eq!(wh.files(), files);
+}
+
 /// A new table (SQL catalog) that fails at any step is not created, and leaves no file.
 #[test]
 fn failed_creates_leave_nothing() {

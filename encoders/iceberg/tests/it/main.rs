@@ -7,4 +7,5 @@
 mod common;
 mod faults;
 mod postgres;
+mod props;
 mod roundtrip;
