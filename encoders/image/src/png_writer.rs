@@ -31,20 +31,32 @@ pub(crate) static PNG_SPEC: Spec = Spec {
     description: "PNG image: 8-bit (u8, bool, scaled) or 16-bit (u16) gray, gray+alpha, RGB, RGBA",
 };
 
-/// How much effort goes into deflate compression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How much effort goes into deflate (zlib) compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PngCompression {
     /// No compression (stored deflate blocks, no row filter): the fastest and the largest.
     /// Parameter `compression=none` or `level=0`.
     Stored,
-    /// A deflate encoder specialised for PNG (`fdeflate`): several times faster than zlib's
-    /// level 1 with a similar ratio. Parameter `compression=fast`. The default.
-    #[default]
-    Fast,
-    /// zlib level 1 (fastest) to 9 (smallest); 6 is libpng's and Pillow's default.
-    /// Parameters `level=1`…`level=9`, `compression=default` (6), `compression=best` (9).
+    /// zlib level 1 (fastest) to 9 (smallest); 0 means [`PngCompression::Stored`] and
+    /// levels above 9 act as 9. Parameter `level=1`…`level=9`.
     Level(u8),
+}
+
+impl PngCompression {
+    /// zlib level 1 (`compression=fast`), the default: with the `up` filter it writes the
+    /// shared benchmark images faster and smaller than Pillow at either zlib level.
+    pub const FAST: PngCompression = PngCompression::Level(1);
+    /// zlib level 6 (`compression=default`), libpng's and Pillow's default.
+    pub const DEFAULT: PngCompression = PngCompression::Level(6);
+    /// zlib level 9 (`compression=best`).
+    pub const BEST: PngCompression = PngCompression::Level(9);
+}
+
+impl Default for PngCompression {
+    fn default() -> Self {
+        PngCompression::FAST
+    }
 }
 
 /// The row filter applied before compression (PNG's filter types).
@@ -55,15 +67,17 @@ pub enum PngFilter {
     None,
     /// Difference to the pixel on the left (`filter=sub`).
     Sub,
-    /// Difference to the pixel above (`filter=up`).
+    /// Difference to the pixel above (`filter=up`): the default. Cheap, and on smooth data
+    /// (gradients, ramps, most scientific images) it beats the adaptive choice by a wide
+    /// margin: A1 209 KB against 396 KB, A3 2.5 KB against 31 KB at zlib level 1.
+    #[default]
     Up,
     /// Difference to the mean of left and above (`filter=avg`).
     Avg,
     /// Paeth predictor (`filter=paeth`).
     Paeth,
-    /// The best of the five for each row, chosen by a heuristic (`filter=adaptive`). The
-    /// default.
-    #[default]
+    /// The best of the five for each row by libpng's heuristic (`filter=adaptive`), what
+    /// libpng and Pillow do; five times the filtering work.
     Adaptive,
 }
 
@@ -72,21 +86,21 @@ pub enum PngFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct PngOptions {
-    /// Deflate effort; default [`PngCompression::Fast`].
+    /// Deflate effort; default [`PngCompression::FAST`] (zlib level 1).
     pub compression: PngCompression,
-    /// Row filter; default [`PngFilter::Adaptive`] (ignored when compression is
+    /// Row filter; default [`PngFilter::Up`] (ignored when compression is
     /// [`PngCompression::Stored`]).
     pub filter: PngFilter,
 }
 
 impl PngOptions {
-    /// Sets the compression effort (default [`PngCompression::Fast`]).
+    /// Sets the compression effort (default [`PngCompression::FAST`], zlib level 1).
     pub fn with_compression(mut self, compression: PngCompression) -> Self {
         self.compression = compression;
         self
     }
 
-    /// Sets the row filter (default [`PngFilter::Adaptive`]).
+    /// Sets the row filter (default [`PngFilter::Up`]).
     pub fn with_filter(mut self, filter: PngFilter) -> Self {
         self.filter = filter;
         self
@@ -110,9 +124,9 @@ impl PngOptions {
             (Some(c), None) => {
                 o.compression = match c.to_ascii_lowercase().as_str() {
                     "none" | "stored" => PngCompression::Stored,
-                    "fast" => PngCompression::Fast,
-                    "default" => PngCompression::Level(6),
-                    "best" => PngCompression::Level(9),
+                    "fast" => PngCompression::FAST,
+                    "default" => PngCompression::DEFAULT,
+                    "best" => PngCompression::BEST,
                     _ => {
                         return Err(EncodeError::invalid_option(
                             "compression",
@@ -387,10 +401,11 @@ pub(crate) fn encode(
     encoder.set_color(layout.color());
     encoder.set_depth(layout.depth());
     let (deflate, filter) = match options.compression {
-        PngCompression::Stored => (png::DeflateCompression::NoCompression, png::Filter::NoFilter),
-        PngCompression::Fast => (png::DeflateCompression::FdeflateUltraFast, backend_filter(options.filter)),
+        PngCompression::Stored | PngCompression::Level(0) => {
+            (png::DeflateCompression::NoCompression, png::Filter::NoFilter)
+        }
         PngCompression::Level(n) => {
-            (png::DeflateCompression::Level(n.clamp(1, 9)), backend_filter(options.filter))
+            (png::DeflateCompression::Level(n.min(9)), backend_filter(options.filter))
         }
     };
     encoder.set_deflate_compression(deflate);
@@ -511,10 +526,12 @@ mod tests {
         assert_eq!(p(&[]).unwrap(), PngOptions::default());
         assert_eq!(p(&[("compression", "none")]).unwrap().compression, PngCompression::Stored);
         assert_eq!(p(&[("compression", "BEST")]).unwrap().compression, PngCompression::Level(9));
+        assert_eq!(p(&[("compression", "fast")]).unwrap().compression, PngCompression::Level(1));
+        assert_eq!(PngOptions::default().compression, PngCompression::Level(1));
         assert_eq!(p(&[("compression", "default")]).unwrap().compression, PngCompression::Level(6));
         assert_eq!(p(&[("level", "0")]).unwrap().compression, PngCompression::Stored);
         assert_eq!(p(&[("level", "3")]).unwrap().compression, PngCompression::Level(3));
-        assert_eq!(p(&[("filter", "up")]).unwrap().filter, PngFilter::Up);
+        assert_eq!(p(&[("filter", "adaptive")]).unwrap().filter, PngFilter::Adaptive);
         for bad in [
             &[("level", "10")][..],
             &[("level", "x")],
