@@ -704,6 +704,7 @@ impl IcebergCatalog {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -132,6 +132,7 @@ pub(crate) fn py_list(items: &[String]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -233,7 +233,7 @@ impl Ctx<'_> {
                             ),
                         )
                         .with_source(e)
-                        .append(format!("Nothing was committed by this export; the other writer's table is untouched."))
+                        .append("Nothing was committed by this export; the other writer's table is untouched.")
                     } else {
                         IcebergError::catalog("export_iceberg(): registering the new table failed", e).append(self.not_created())
                     };
@@ -327,7 +327,7 @@ impl Ctx<'_> {
             Ok(r) => Ok(r),
             Err(e) => {
                 let dropped = match self.cat.catalog.drop_table(&self.name.ident).await {
-                    Ok(()) => format!("The table created for it was dropped again."),
+                    Ok(()) => "The table created for it was dropped again.".to_owned(),
                     Err(d) => format!(
                         "Dropping the table created for it failed ({d}); drop {} by hand.",
                         self.name.repr()
@@ -579,6 +579,7 @@ fn shift_ids(schema: &IcebergSchema, offset: i32) -> iceberg::Result<IcebergSche
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use arrow::datatypes::{DataType, Field, Schema};

@@ -328,6 +328,7 @@ pub fn export_iceberg(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

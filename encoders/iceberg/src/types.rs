@@ -259,7 +259,7 @@ fn prepare_type(path: &str, dt: &DataType, convert: bool, problems: &mut Problem
             };
             let canonical_tz = tz.as_ref().map(|_| Arc::<str>::from("+00:00"));
             (!unit_ok || tz.as_deref().is_some_and(|z| z != "+00:00"))
-                .then(|| D::Timestamp(TimeUnit::Microsecond, canonical_tz))
+                .then_some(D::Timestamp(TimeUnit::Microsecond, canonical_tz))
         }
         D::Dictionary(_, values) => {
             Some(prepare_type(path, values, convert, problems).unwrap_or_else(|| values.as_ref().clone()))
@@ -753,6 +753,7 @@ pub fn parse_data_type(text: &str) -> Result<DataType, IcebergError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use arrow::array::{

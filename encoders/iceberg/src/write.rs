@@ -171,9 +171,11 @@ fn chunks(batch: RecordBatch, limit: usize) -> Vec<RecordBatch> {
 
 type Builder = DataFileWriterBuilder<ParquetWriterBuilder, Recording, DefaultFileNameGenerator>;
 
+// One per export: the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Sink {
     Plain(<Builder as IcebergWriterBuilder>::R),
-    Partitioned(Box<FanoutWriter<Builder>>, RecordBatchPartitionSplitter),
+    Partitioned(FanoutWriter<Builder>, RecordBatchPartitionSplitter),
 }
 
 /// Streams the source into data files of `table` (its current schema and default
@@ -229,7 +231,7 @@ pub(crate) async fn write_data(
         let splitter =
             RecordBatchPartitionSplitter::try_new_with_computed_values(schema.clone(), spec.clone())
                 .map_err(|e| backend("the table's partition spec cannot be computed", e))?;
-        Sink::Partitioned(Box::new(FanoutWriter::new(builder)), splitter)
+        Sink::Partitioned(FanoutWriter::new(builder), splitter)
     };
 
     let mut out = Written::default();
@@ -276,6 +278,7 @@ pub(crate) async fn write_data(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use arrow::array::Int64Array;

@@ -25,7 +25,12 @@ fn cast_to(batches: &[RecordBatch], schema: &arrow::datatypes::Schema) -> Vec<Re
                 .columns()
                 .iter()
                 .zip(schema.fields())
-                .map(|(c, f)| arrow::compute::cast(c, f.data_type()).unwrap())
+                .map(|(c, f)| {
+                    // Arrow's fixed-size-list → list cast names the element `item` whatever the
+                    // target says; a second (list → list) cast takes the target's field.
+                    let once = arrow::compute::cast(c, f.data_type()).unwrap();
+                    arrow::compute::cast(&once, f.data_type()).unwrap()
+                })
                 .collect();
             RecordBatch::try_new(std::sync::Arc::new(schema.clone()), cols).unwrap()
         })
