@@ -6,6 +6,7 @@
 mod arrays;
 mod golden;
 mod properties;
+mod regressions;
 mod tables;
 
 use scraper::{ElementRef, Html, Selector};
