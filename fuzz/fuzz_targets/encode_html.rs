@@ -11,8 +11,9 @@ use tessera_html::{HtmlArrayEncoder, HtmlEncoder};
 
 /// The only tags a page may contain.
 const TAGS: &[&str] = &[
-    "!DOCTYPE", "html", "/html", "head", "/head", "meta", "title", "/title", "style", "/style", "body", "/body",
-    "table", "/table", "thead", "/thead", "tbody", "/tbody", "tr", "/tr", "th", "/th", "td", "/td", "p", "/p",
+    "!DOCTYPE", "html", "/html", "head", "/head", "meta", "title", "/title", "style", "/style", "body",
+    "/body", "table", "/table", "thead", "/thead", "tbody", "/tbody", "tr", "/tr", "th", "/th", "td", "/td",
+    "p", "/p",
 ];
 
 fn check_page(out: &[u8], rows: usize) {

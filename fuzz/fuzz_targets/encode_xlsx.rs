@@ -23,13 +23,17 @@ fuzz_target!(|data: &[u8]| {
     XlsxEncoder.encode(&mut table.stream(), &Params::new(), &mut out).expect("every table encodes");
     let mut book = Xlsx::new(Cursor::new(out)).expect("the workbook opens");
     let sheet = book.worksheet_range("Sheet1").expect("Sheet1 reads");
-    let written = table.schema().fields().iter().filter(|f| !tessera_core::columns::is_binary(f.data_type())).count();
+    let written =
+        table.schema().fields().iter().filter(|f| !tessera_core::columns::is_binary(f.data_type())).count();
     if written > 0 {
         assert!(sheet.height() <= table.num_rows() + 1);
     }
 
     // The typed writer with small sheets: rows continue on further sheets, each with a header.
-    let mut w = XlsxOptions::default().with_max_rows_per_sheet(per_sheet).build(Vec::new(), table.schema()).expect("valid");
+    let mut w = XlsxOptions::default()
+        .with_max_rows_per_sheet(per_sheet)
+        .build(Vec::new(), table.schema())
+        .expect("valid");
     for b in table.stream() {
         w.write(&b.expect("in memory")).expect("every batch writes");
     }
