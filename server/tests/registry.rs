@@ -76,6 +76,8 @@ fn declared() -> Vec<&'static [Registration]> {
     lists.push(tessera_html::REGISTRATIONS);
     #[cfg(any(feature = "netcdf", feature = "hdf5"))]
     lists.push(tessera_netcdf::REGISTRATIONS);
+    #[cfg(feature = "json")]
+    lists.push(tessera_json::REGISTRATIONS);
     #[cfg(feature = "arrow")]
     lists.push(tessera_arrow::REGISTRATIONS);
     #[cfg(feature = "parquet")]
