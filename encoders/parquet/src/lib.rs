@@ -46,9 +46,9 @@
 //! without columns is not a Parquet file: both are
 //! [`EncodeError::Unsupported`](tessera_core::EncodeError) before any byte.
 //!
-//! Row groups hold at most 131,072 rows or about 64 MiB of encoded data (whichever comes
-//! first), and each is written to the sink as soon as it is closed: memory is bounded by
-//! one row group, and the format streams
+//! Row groups hold at most 131,072 rows or 64 MiB of input (whichever comes first); each
+//! is encoded — its columns on several threads — and written to the sink as soon as it is
+//! full: memory is bounded by one row group, and the format streams
 //! ([`Output::Streaming`](tessera_core::Output)) into any `Write`, no `Seek` needed.
 //!
 //! # Parameters
@@ -82,7 +82,7 @@ pub use encoder::ParquetEncoder;
 pub use error::ParquetWriteError;
 pub use options::{
     DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS, DEFAULT_ZSTD_LEVEL, PARAMS, ParquetCompression,
-    ParquetDictionary, ParquetOptions, ParquetStatistics,
+    ParquetDictionary, ParquetOptions, ParquetStatistics, default_threads,
 };
 pub use writer::ParquetWriter;
 

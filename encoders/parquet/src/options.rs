@@ -19,8 +19,14 @@ pub const PARAMS: &[&str] = &["compression", "level"];
 /// Default bound on the rows of one row group (128 Ki).
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 128 * 1024;
 
-/// Default bound on the (estimated, encoded) bytes of one row group (64 MiB).
+/// Default bound on the input (Arrow in-memory) bytes of one row group (64 MiB).
 pub const DEFAULT_ROW_GROUP_BYTES: usize = 64 << 20;
+
+/// Default number of threads that encode a row group's columns: the machine's available
+/// parallelism, at most 4.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
 
 /// The Zstandard level used when none is given (1: the fastest; most of zstd's gain over
 /// snappy is already there).
@@ -195,6 +201,7 @@ pub struct ParquetOptions {
     max_row_group_bytes: usize,
     statistics: ParquetStatistics,
     dictionary: ParquetDictionary,
+    threads: usize,
 }
 
 impl Default for ParquetOptions {
@@ -205,6 +212,7 @@ impl Default for ParquetOptions {
             max_row_group_bytes: DEFAULT_ROW_GROUP_BYTES,
             statistics: ParquetStatistics::default(),
             dictionary: ParquetDictionary::Auto,
+            threads: default_threads(),
         }
     }
 }
@@ -245,10 +253,19 @@ impl ParquetOptions {
         self
     }
 
-    /// Most (estimated, encoded) bytes in one row group before it is flushed. Values
-    /// below 1 are taken as 1. Default: [`DEFAULT_ROW_GROUP_BYTES`] (64 MiB).
+    /// Most input bytes (the Arrow in-memory size of the rows, which the writer keeps
+    /// referenced until their row group is written) in one row group. Values below 1 are
+    /// taken as 1. Default: [`DEFAULT_ROW_GROUP_BYTES`] (64 MiB).
     pub fn with_max_row_group_bytes(mut self, bytes: usize) -> Self {
         self.max_row_group_bytes = bytes.max(1);
+        self
+    }
+
+    /// Threads that encode the columns of a row group (each column is encoded by one
+    /// thread; the output is the same whatever the count). Values below 1 are taken as 1.
+    /// Default: [`default_threads`] (the available parallelism, at most 4).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
         self
     }
 
@@ -277,6 +294,11 @@ impl ParquetOptions {
     /// The byte bound of a row group.
     pub fn max_row_group_bytes(&self) -> usize {
         self.max_row_group_bytes
+    }
+
+    /// The number of encoding threads.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// The statistics level.

@@ -1,11 +1,16 @@
-//! [`ParquetWriter`]: the typed, streaming Parquet writer.
+//! [`ParquetWriter`]: the typed, streaming Parquet writer, encoding columns in parallel.
 
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use arrow::array::RecordBatch;
+use arrow::array::{RecordBatch, new_empty_array};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
+use parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves,
+};
 use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
+use parquet::file::writer::SerializedFileWriter;
 
 use crate::error::ParquetWriteError;
 use crate::options::{ParquetDictionary, ParquetOptions};
@@ -13,13 +18,16 @@ use crate::options::{ParquetDictionary, ParquetOptions};
 /// Writes record batches as one Parquet file into `W`, row group by row group.
 ///
 /// Built by [`ParquetOptions::build`], which checks the options and the schema (the
-/// `PAR1` header follows, at once or with the first batch); then [`ParquetWriter::write`] per batch and [`ParquetWriter::finish`] for the
-/// footer. The Parquet library encodes the current row group in memory and hands it to
-/// the sink as soon as the row group is closed (at
+/// `PAR1` header follows, at once or with the first batch); then [`ParquetWriter::write`]
+/// per batch and [`ParquetWriter::finish`] for the footer.
+///
+/// Batches are gathered (by reference, without copying) until a row group is full —
 /// [`ParquetOptions::with_max_row_group_rows`] rows or
-/// [`ParquetOptions::with_max_row_group_bytes`] bytes), so memory is bounded by one row
-/// group whatever the table's size, and the sink never needs `Seek` (Parquet's footer
-/// records offsets the writer counted itself).
+/// [`ParquetOptions::with_max_row_group_bytes`] bytes of input — then its columns are
+/// encoded, on up to [`ParquetOptions::with_threads`] threads, and the row group is written
+/// to the sink at once. Memory is bounded by one row group whatever the table's size, and
+/// the sink never needs `Seek` (Parquet's footer records offsets the writer counted
+/// itself).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -37,15 +45,27 @@ use crate::options::{ParquetDictionary, ParquetOptions};
 /// assert_eq!(&file[file.len() - 4..], b"PAR1");
 /// ```
 pub struct ParquetWriter<W: Write> {
-    /// The library's writer, over a buffer that receives each finished row group and is
-    /// drained into `out` after every call. (`ArrowWriter` wants `W: Send`, which a
-    /// `&mut dyn Write` sink is not.) Opened at the first non-empty batch when the
-    /// dictionary choice depends on the data, else at once.
-    inner: Option<ArrowWriter<Vec<u8>>>,
+    /// Opened at the first non-empty batch when the dictionary choice depends on the data,
+    /// else at once.
+    file: Option<File>,
     options: ParquetOptions,
-    out: W,
     schema: SchemaRef,
+    /// Parquet leaf columns per top-level field.
+    leaves: Vec<usize>,
+    /// The row group being gathered: slices of the input batches.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    pending_bytes: usize,
+    out: W,
     rows: u64,
+}
+
+/// The library's file writer, over a buffer that receives each finished row group and is
+/// drained into the sink right away. (The library wants `W: Send`, which a
+/// `&mut dyn Write` sink is not.)
+struct File {
+    writer: SerializedFileWriter<Vec<u8>>,
+    columns: ArrowRowGroupWriterFactory,
 }
 
 impl<W: Write> std::fmt::Debug for ParquetWriter<W> {
@@ -98,17 +118,44 @@ impl<W: Write> ParquetWriter<W> {
     pub(crate) fn new(options: &ParquetOptions, out: W, schema: &Schema) -> Result<Self, ParquetWriteError> {
         options.properties(None)?;
         check_schema(schema)?;
+        let leaves = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                compute_leaves(f, &new_empty_array(f.data_type()))
+                    .map(|l| l.len())
+                    .map_err(|e| ParquetWriteError::UnsupportedSchema(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
         let mut w = ParquetWriter {
-            inner: None,
+            file: None,
             options: options.clone(),
-            out,
             schema: Arc::new(schema.clone()),
+            leaves,
+            pending: Vec::new(),
+            pending_rows: 0,
+            pending_bytes: 0,
+            out,
             rows: 0,
         };
         if options.dictionary() != ParquetDictionary::Auto {
-            open(&mut w.inner, &w.options, &w.schema, &mut w.out, None)?;
+            w.open(None)?;
         }
         Ok(w)
+    }
+
+    /// Opens the library's file writer (its header goes to the sink) with properties
+    /// from `first`, unless it is open.
+    fn open(&mut self, first: Option<&RecordBatch>) -> Result<(), ParquetWriteError> {
+        if self.file.is_some() {
+            return Ok(());
+        }
+        let props = self.options.properties(first)?;
+        let (writer, columns) = ArrowWriter::try_new(Vec::new(), self.schema.clone(), Some(props))
+            .and_then(ArrowWriter::into_serialized_writer)
+            .map_err(|e| ParquetWriteError::UnsupportedSchema(e.to_string()))?;
+        let file = self.file.insert(File { writer, columns });
+        drain(&mut file.writer, &mut self.out)
     }
 
     /// The schema every batch must have.
@@ -126,14 +173,14 @@ impl<W: Write> ParquetWriter<W> {
         self.rows
     }
 
-    /// Bytes held in memory for the row group in progress (encoded pages and
-    /// dictionaries, plus output not yet handed to the sink).
+    /// Bytes held for the row group in progress: the gathered input (referenced, not
+    /// copied, but kept alive) plus output not yet handed to the sink.
     pub fn buffered_bytes(&self) -> usize {
-        self.inner.as_ref().map_or(0, |w| w.memory_size() + w.inner().len())
+        self.pending_bytes + self.file.as_ref().map_or(0, |f| f.writer.inner().len())
     }
 
-    /// Adds one batch to the row group in progress, closing row groups (and writing them
-    /// to the sink) as they fill. Empty batches are skipped.
+    /// Adds one batch to the row group in progress, writing row groups to the sink as
+    /// they fill. Empty batches are skipped.
     ///
     /// # Errors
     /// [`ParquetWriteError::SchemaMismatch`] when the batch's fields differ from the
@@ -151,49 +198,141 @@ impl<W: Write> ParquetWriter<W> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let inner = open(&mut self.inner, &self.options, &self.schema, &mut self.out, Some(batch))?;
-        inner.write(batch).map_err(ParquetWriteError::from_parquet)?;
-        drain(inner, &mut self.out)?;
+        self.open(Some(batch))?;
+        let mut start = 0;
+        while start < batch.num_rows() {
+            let take = (batch.num_rows() - start).min(self.options.max_row_group_rows() - self.pending_rows);
+            let part = batch.slice(start, take);
+            self.pending_bytes += part
+                .columns()
+                .iter()
+                .map(|c| c.to_data().get_slice_memory_size().unwrap_or(0))
+                .sum::<usize>();
+            self.pending_rows += take;
+            self.pending.push(part);
+            start += take;
+            if self.pending_rows >= self.options.max_row_group_rows()
+                || self.pending_bytes >= self.options.max_row_group_bytes()
+            {
+                self.flush_row_group()?;
+            }
+        }
         self.rows += batch.num_rows() as u64;
         Ok(())
     }
 
-    /// Closes the last row group, writes the footer, flushes, and returns the sink.
+    /// Encodes the gathered batches as one row group and writes it to the sink.
+    fn flush_row_group(&mut self) -> Result<(), ParquetWriteError> {
+        if self.pending_rows == 0 {
+            return Ok(());
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Err(ParquetWriteError::Encode("rows gathered before the file was opened".into()));
+        };
+        let index = file.writer.flushed_row_groups().len();
+        let mut writers =
+            file.columns.create_column_writers(index).map_err(ParquetWriteError::from_parquet)?;
+        // One job per top-level column: its leaf writers, fed every gathered batch.
+        let mut jobs: Vec<(usize, Vec<ArrowColumnWriter>)> = Vec::with_capacity(self.leaves.len());
+        for (i, &n) in self.leaves.iter().enumerate().rev() {
+            jobs.push((i, writers.split_off(writers.len() - n)));
+        }
+        jobs.reverse();
+        let chunks = encode_columns(jobs, &self.schema, &self.pending, self.options.threads())?;
+        let mut row_group = file.writer.next_row_group().map_err(ParquetWriteError::from_parquet)?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut row_group).map_err(ParquetWriteError::from_parquet)?;
+        }
+        row_group.close().map_err(ParquetWriteError::from_parquet)?;
+        self.pending.clear();
+        self.pending_rows = 0;
+        self.pending_bytes = 0;
+        drain(&mut file.writer, &mut self.out)
+    }
+
+    /// Writes the last row group and the footer, flushes, and returns the sink.
     ///
     /// # Errors
     /// [`ParquetWriteError::Io`] from the sink; [`ParquetWriteError::Encode`] from the
     /// library.
     pub fn finish(mut self) -> Result<W, ParquetWriteError> {
-        let inner = open(&mut self.inner, &self.options, &self.schema, &mut self.out, None)?;
-        inner.finish().map_err(ParquetWriteError::from_parquet)?;
-        drain(inner, &mut self.out)?;
+        self.open(None)?;
+        self.flush_row_group()?;
+        if let Some(file) = self.file.as_mut() {
+            file.writer.finish().map_err(ParquetWriteError::from_parquet)?;
+            drain(&mut file.writer, &mut self.out)?;
+        }
         self.out.flush()?;
         Ok(self.out)
     }
 }
 
-/// The library's writer in `slot`, opened first if need be (header written to `out`) with
-/// properties from `first`.
-fn open<'a>(
-    slot: &'a mut Option<ArrowWriter<Vec<u8>>>,
-    options: &ParquetOptions,
-    schema: &SchemaRef,
-    out: &mut impl Write,
-    first: Option<&RecordBatch>,
-) -> Result<&'a mut ArrowWriter<Vec<u8>>, ParquetWriteError> {
-    if let Some(inner) = slot {
-        return Ok(inner);
+/// Encodes each job's column over `batches` and closes its writers, on up to `threads`
+/// threads (jobs are taken largest first), returning the chunks in column order.
+fn encode_columns(
+    jobs: Vec<(usize, Vec<ArrowColumnWriter>)>,
+    schema: &Schema,
+    batches: &[RecordBatch],
+    threads: usize,
+) -> Result<Vec<ArrowColumnChunk>, ParquetWriteError> {
+    let run = |(col, writers): (usize, Vec<ArrowColumnWriter>)| -> Result<Vec<ArrowColumnChunk>, ParquetWriteError> {
+        let field = schema.field(col);
+        let mut writers = writers;
+        for batch in batches {
+            let leaves = compute_leaves(field, batch.column(col)).map_err(ParquetWriteError::from_parquet)?;
+            for (w, leaf) in writers.iter_mut().zip(&leaves) {
+                w.write(leaf).map_err(ParquetWriteError::from_parquet)?;
+            }
+        }
+        writers.into_iter().map(|w| w.close().map_err(ParquetWriteError::from_parquet)).collect()
+    };
+    let threads = threads.clamp(1, jobs.len().max(1));
+    if threads == 1 {
+        let mut out = Vec::new();
+        for job in jobs {
+            out.extend(run(job)?);
+        }
+        return Ok(out);
     }
-    let props = options.properties(first)?;
-    let mut inner = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))
-        .map_err(|e| ParquetWriteError::UnsupportedSchema(e.to_string()))?;
-    drain(&mut inner, out)?;
-    Ok(slot.insert(inner))
+    // Largest columns first, so the last job to start is a small one.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    let size = |c: usize| batches.iter().map(|b| b.column(c).get_array_memory_size()).sum::<usize>();
+    order.sort_by_key(|&j| std::cmp::Reverse(size(jobs[j].0)));
+    let slots: Vec<std::sync::Mutex<Option<(usize, Vec<ArrowColumnWriter>)>>> =
+        jobs.into_iter().map(|j| std::sync::Mutex::new(Some(j))).collect();
+    let results: Vec<std::sync::Mutex<Option<Result<Vec<ArrowColumnChunk>, ParquetWriteError>>>> =
+        (0..slots.len()).map(|_| std::sync::Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&j) = order.get(k) else { break };
+            let job = slots[j].lock().map(|mut s| s.take()).unwrap_or(None);
+            if let Some(job) = job {
+                let r = run(job);
+                if let Ok(mut slot) = results[j].lock() {
+                    *slot = Some(r);
+                }
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(&work);
+        }
+        work();
+    });
+    let mut out = Vec::new();
+    for r in results {
+        let r = r.into_inner().unwrap_or(None);
+        out.extend(r.ok_or_else(|| ParquetWriteError::Encode("a column encoder did not finish".into()))??);
+    }
+    Ok(out)
 }
 
 /// Moves whatever the library has finished into the sink.
-fn drain(inner: &mut ArrowWriter<Vec<u8>>, out: &mut impl Write) -> Result<(), ParquetWriteError> {
-    let buf = inner.inner_mut();
+fn drain(writer: &mut SerializedFileWriter<Vec<u8>>, out: &mut impl Write) -> Result<(), ParquetWriteError> {
+    let buf = writer.inner_mut();
     if !buf.is_empty() {
         out.write_all(buf)?;
         buf.clear();

@@ -97,6 +97,24 @@ fn auto_dictionary_skips_distinct_columns_only() {
 }
 
 #[test]
+fn output_does_not_depend_on_the_thread_count() {
+    let t = workloads::t2();
+    let write = |threads: usize| {
+        let opts = ParquetOptions::default().with_threads(threads).with_max_row_group_rows(30_000);
+        let mut w = opts.build(Vec::new(), t.schema()).unwrap();
+        for b in t.stream() {
+            w.write(&b.unwrap()).unwrap();
+        }
+        w.finish().unwrap()
+    };
+    let one = write(1);
+    assert_eq!(one, write(2));
+    assert_eq!(one, write(7));
+    let (_, back) = read(one);
+    assert_eq!(back.unwrap().num_rows(), 100_000);
+}
+
+#[test]
 fn d1_exports_one_column_per_variable() {
     let ds = workloads::d1();
     let reg = Registry::global().unwrap();
