@@ -148,17 +148,7 @@ fn main() -> ExitCode {
     }
     match export_iceberg(stream, &config, &table, &options) {
         Ok(r) => {
-            let report = serde_json::json!({
-                "table": r.table,
-                "action": r.action.as_str(),
-                "rows": r.rows,
-                "batches": r.batches,
-                "data_files": r.data_files,
-                "data_file_bytes": r.data_file_bytes,
-                "snapshot_id": r.snapshot_id,
-                "metadata_location": r.metadata_location,
-                "location": r.location,
-            });
+            let report = serde_json::to_string(&r).unwrap();
             println!("{report}");
             ExitCode::SUCCESS
         }

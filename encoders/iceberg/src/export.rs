@@ -27,8 +27,9 @@ use crate::write::{Recorder, Written, pump, write_data};
 /// can be recognized.
 pub const EXPORT_ID_PROPERTY: &str = "tessera.export-id";
 
-/// What an export did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an export did. Serializes (serde) as an object with these field names, for
+/// a server's JSON answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ExportReport {
     /// The table, `namespace.table`.

@@ -343,6 +343,36 @@ mod tests {
     }
 
     #[test]
+    fn handles_can_be_shared_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<IcebergCatalog>();
+        assert_send_sync::<IcebergExporter>();
+        assert_send_sync::<CatalogConfig>();
+        assert_send_sync::<IcebergOptions>();
+    }
+
+    #[test]
+    fn reports_serialize_for_a_server() {
+        let r = ExportReport {
+            table: "ns.t".into(),
+            action: ExportAction::Replace,
+            rows: 3,
+            batches: 1,
+            input_bytes: 24,
+            data_files: 1,
+            data_file_bytes: 500,
+            snapshot_id: Some(7),
+            metadata_location: None,
+            location: "file:///wh/ns/t".into(),
+            export_id: "x".into(),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["action"], "replace");
+        assert_eq!(v["snapshot_id"], 7);
+        assert_eq!(v["table"], "ns.t");
+    }
+
+    #[test]
     fn blocking_api_refuses_inside_a_runtime() {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let e = rt.block_on(async { refuse_inside_runtime("export_iceberg").unwrap_err() });

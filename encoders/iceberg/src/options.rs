@@ -56,8 +56,9 @@ impl FromStr for IfExists {
     }
 }
 
-/// What an export does to the catalog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What an export does to the catalog. Serializes as `"create"`, `"append"`, `"replace"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum ExportAction {
     /// Creates the table (it did not exist).
