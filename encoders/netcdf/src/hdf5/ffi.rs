@@ -11,14 +11,16 @@ use hdf5_metno_sys::h5::{herr_t, hsize_t};
 use hdf5_metno_sys::h5a::{H5Aclose, H5Acreate2, H5Awrite};
 use hdf5_metno_sys::h5d::{H5D_FILL_TIME_NEVER, H5Dclose, H5Dcreate2, H5Dwrite};
 use hdf5_metno_sys::h5e::{H5E_DEFAULT, H5E_WALK_DOWNWARD, H5E_error2_t, H5Eclear2, H5Ewalk2};
-use hdf5_metno_sys::h5f::{H5F_ACC_TRUNC, H5Fclose, H5Fcreate};
+use hdf5_metno_sys::h5f::{
+    H5F_ACC_TRUNC, H5F_SCOPE_GLOBAL, H5Fclose, H5Fcreate, H5Fflush, H5Fget_file_image,
+};
 use hdf5_metno_sys::h5g::{H5Gclose, H5Gcreate2};
 use hdf5_metno_sys::h5i::hid_t;
 use hdf5_metno_sys::h5p::{
-    H5P_CLS_ATTRIBUTE_CREATE, H5P_CLS_DATASET_CREATE, H5P_CLS_FILE_CREATE, H5P_CLS_GROUP_CREATE,
-    H5P_CLS_LINK_CREATE, H5P_CRT_ORDER_INDEXED, H5P_CRT_ORDER_TRACKED, H5P_DEFAULT, H5Pclose, H5Pcreate,
-    H5Pset_attr_creation_order, H5Pset_char_encoding, H5Pset_fill_time, H5Pset_link_creation_order,
-    H5Pset_obj_track_times,
+    H5P_CLS_ATTRIBUTE_CREATE, H5P_CLS_DATASET_CREATE, H5P_CLS_FILE_ACCESS, H5P_CLS_FILE_CREATE,
+    H5P_CLS_GROUP_CREATE, H5P_CLS_LINK_CREATE, H5P_CRT_ORDER_INDEXED, H5P_CRT_ORDER_TRACKED, H5P_DEFAULT,
+    H5Pclose, H5Pcreate, H5Pset_attr_creation_order, H5Pset_char_encoding, H5Pset_fapl_core,
+    H5Pset_fill_time, H5Pset_link_creation_order, H5Pset_obj_track_times,
 };
 use hdf5_metno_sys::h5s::{H5S_ALL, H5S_SCALAR, H5Sclose, H5Screate, H5Screate_simple};
 use hdf5_metno_sys::h5t::{
@@ -153,15 +155,40 @@ fn utf8_names(class: hid_t) -> Result<Hid, H5Error> {
     Ok(p)
 }
 
-/// Creates (truncates) the file at `path`.
-pub(crate) fn create_file(path: &CStr) -> Result<Hid, H5Error> {
-    // SAFETY: class ids are initialised (the library is open); `path` is NUL-terminated.
+/// Creates (truncates) the file at `path`; with `memory = Some(increment)`, an in-memory
+/// file (the core driver, growing by `increment` bytes, no backing file) called `path`.
+pub(crate) fn create_file(path: &CStr, memory: Option<usize>) -> Result<Hid, H5Error> {
+    // SAFETY: class ids are initialised (the library is open); `path` is NUL-terminated;
+    // the property lists outlive the call.
     unsafe {
         let fcpl = plist(*H5P_CLS_FILE_CREATE)?;
         ordered(&fcpl, true)?;
-        Hid::new(H5Fcreate(path.as_ptr(), H5F_ACC_TRUNC, fcpl.id, H5P_DEFAULT), H5Fclose, || {
+        let fapl = plist(*H5P_CLS_FILE_ACCESS)?;
+        if let Some(increment) = memory {
+            check(H5Pset_fapl_core(fapl.id, increment, 0), || "selecting the in-memory driver".to_owned())?;
+        }
+        Hid::new(H5Fcreate(path.as_ptr(), H5F_ACC_TRUNC, fcpl.id, fapl.id), H5Fclose, || {
             format!("creating {}", path.to_string_lossy())
         })
+    }
+}
+
+/// The bytes of an open (in-memory) file, flushed.
+pub(crate) fn file_image(file: &Hid) -> Result<Vec<u8>, H5Error> {
+    // SAFETY: a size query (null buffer), then a copy into a buffer of that size.
+    unsafe {
+        check(H5Fflush(file.id, H5F_SCOPE_GLOBAL), || "flushing the file".to_owned())?;
+        let n = H5Fget_file_image(file.id, std::ptr::null_mut(), 0);
+        if n < 0 {
+            return Err(error(|| "sizing the file image".to_owned()));
+        }
+        let mut buf = Vec::<u8>::with_capacity(n as usize);
+        let got = H5Fget_file_image(file.id, buf.as_mut_ptr().cast(), n as usize);
+        if got != n {
+            return Err(error(|| "copying the file image".to_owned()));
+        }
+        buf.set_len(n as usize);
+        Ok(buf)
     }
 }
 

@@ -86,6 +86,7 @@ fn unsupported(what: String) -> EncodeError {
 #[non_exhaustive]
 pub struct Hdf5Options {
     temp_dir: Option<PathBuf>,
+    in_memory: bool,
 }
 
 impl Hdf5Options {
@@ -99,6 +100,14 @@ impl Hdf5Options {
     /// The directory set, if any.
     pub fn temp_dir(&self) -> Option<&std::path::Path> {
         self.temp_dir.as_deref()
+    }
+
+    /// Build the file in memory (libhdf5's core driver) instead of a temporary file: no
+    /// file system round trip, but the whole file is held in memory until `finish`.
+    /// Default: `false`.
+    pub fn with_in_memory(mut self, in_memory: bool) -> Self {
+        self.in_memory = in_memory;
+        self
     }
 
     /// Options from media-type parameters (there are none yet).
@@ -116,16 +125,31 @@ impl Hdf5Options {
     /// [`EncodeError::Io`] when the temporary file cannot be created,
     /// [`EncodeError::Backend`] when libhdf5 cannot create the file.
     pub fn build<W: Write>(self, out: W) -> Result<Hdf5Writer<W>, EncodeError> {
-        let tmp = clib::temp_file(self.temp_dir.as_deref(), ".h5")?;
-        let path = clib::c_path(tmp.path())?;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static MEMORY_FILES: AtomicU64 = AtomicU64::new(0);
+        let (tmp, path, memory) = if self.in_memory {
+            // The core driver tells open files apart by name.
+            let n = MEMORY_FILES.fetch_add(1, Ordering::Relaxed);
+            let name = std::ffi::CString::new(format!("tessera-memory-{}-{n}.h5", std::process::id()))
+                .expect("no NUL in the name");
+            (None, name, Some(MEMORY_INCREMENT))
+        } else {
+            let tmp = clib::temp_file(self.temp_dir.as_deref(), ".h5")?;
+            let path = clib::c_path(tmp.path())?;
+            (Some(tmp), path, None)
+        };
         let file = with_lock(|| {
             init();
-            ffi::create_file(&path)
+            ffi::create_file(&path, memory)
         })
         .map_err(backend)?;
-        Ok(Hdf5Writer { session: Session { file: Some(file), tmp: Some(tmp), root: Names::default() }, out })
+        Ok(Hdf5Writer { session: Session { file: Some(file), tmp, root: Names::default() }, out })
     }
 }
+
+/// Growth step of in-memory files. libhdf5 zero-fills each new step before writing into
+/// it, so a large step costs a large memset; reallocating large blocks does not copy.
+const MEMORY_INCREMENT: usize = 1 << 20;
 
 /// Opens the library and keeps its error stacks off stderr (errors are returned instead).
 fn init() {
@@ -291,8 +315,22 @@ impl<W: Write> Hdf5Writer<W> {
     /// [`EncodeError::Backend`] when libhdf5 fails to close the file, [`EncodeError::Io`]
     /// when reading it back or writing to the sink fails.
     pub fn finish(mut self) -> Result<W, EncodeError> {
-        if let Some(f) = self.session.file.take() {
-            with_lock(|| f.close()).map_err(backend)?;
+        let image = match self.session.file.take() {
+            Some(f) if self.session.tmp.is_none() => Some(
+                with_lock(|| {
+                    let image = ffi::file_image(&f)?;
+                    f.close().map(|()| image)
+                })
+                .map_err(backend)?,
+            ),
+            Some(f) => {
+                with_lock(|| f.close()).map_err(backend)?;
+                None
+            }
+            None => None,
+        };
+        if let Some(image) = image {
+            self.out.write_all(&image)?;
         }
         if let Some(tmp) = self.session.tmp.take() {
             clib::stream_out(tmp, &mut self.out)?;
@@ -689,14 +727,37 @@ fn write_columns(loc: hdf5_metno_sys::h5i::hid_t, columns: &[Column]) -> Result<
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Hdf5Encoder;
 
+/// Inputs up to this many bytes are exported through an in-memory file (no temporary
+/// file); larger ones through a temporary file, so memory stays bounded.
+pub const MEMORY_LIMIT: usize = 64 << 20;
+
 fn run(
     params: &Params,
     out: &mut dyn Write,
+    input_bytes: Option<usize>,
     f: impl FnOnce(&mut Hdf5Writer<&mut dyn Write>) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
-    let mut w = Hdf5Options::from_params(params)?.build(out)?;
+    let in_memory = input_bytes.is_some_and(|n| n <= MEMORY_LIMIT);
+    let mut w = Hdf5Options::from_params(params)?.with_in_memory(in_memory).build(out)?;
     f(&mut w)?;
     w.finish().map(|_| ())
+}
+
+fn dataset_bytes(ds: &Dataset) -> usize {
+    ds.variables().map(|(_, v)| v.data.as_bytes().len()).sum()
+}
+
+fn tree_bytes(tree: &ContainerTree) -> usize {
+    tree.children
+        .values()
+        .map(|node| match node {
+            Node::Array { data, .. } => data.as_bytes().len(),
+            Node::Dataset { dataset, .. } => dataset_bytes(dataset),
+            Node::Table { table, .. } => table.stream().flatten().map(|b| b.get_array_memory_size()).sum(),
+            Node::Container(c) => tree_bytes(c),
+            _ => 0,
+        })
+        .sum()
 }
 
 impl ArrayEncoder for Hdf5Encoder {
@@ -717,7 +778,7 @@ impl ArrayEncoder for Hdf5Encoder {
     ) -> Result<(), EncodeError> {
         ArrayEncoder::check(self, array.data_type(), array.shape(), params)?;
         let a = read_all(array)?;
-        run(params, out, |w| w.write_array(ARRAY_DATASET, &a, &Map::new()))
+        run(params, out, Some(a.as_bytes().len()), |w| w.write_array(ARRAY_DATASET, &a, &Map::new()))
     }
 }
 
@@ -743,7 +804,7 @@ impl TableEncoder for Hdf5Encoder {
         out: &mut dyn Write,
     ) -> Result<(), EncodeError> {
         TableEncoder::check(self, &table.schema(), params)?;
-        run(params, out, |w| w.write_table(None, table, &Map::new()))
+        run(params, out, None, |w| w.write_table(None, table, &Map::new()))
     }
 }
 
@@ -756,7 +817,7 @@ impl DatasetEncoder for Hdf5Encoder {
         // Everything the format refuses is found before the temporary file exists.
         Hdf5Options::from_params(params)?;
         check_encoded(&cf::encode(dataset, Profile::Hdf5, &HDF5)?)?;
-        run(params, out, |w| w.write_dataset(dataset))
+        run(params, out, Some(dataset_bytes(dataset)), |w| w.write_dataset(dataset))
     }
 }
 
@@ -768,6 +829,6 @@ impl ContainerEncoder for Hdf5Encoder {
     fn encode(&self, tree: &ContainerTree, params: &Params, out: &mut dyn Write) -> Result<(), EncodeError> {
         Hdf5Options::from_params(params)?;
         check_tree(tree)?;
-        run(params, out, |w| w.write_tree(tree))
+        run(params, out, Some(tree_bytes(tree)), |w| w.write_tree(tree))
     }
 }
