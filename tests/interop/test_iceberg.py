@@ -562,3 +562,23 @@ def test_rest_catalog_create_append_and_failures(exporter, rest):
     assert "Nothing was committed: table 'r.ns.t' is unchanged." in out["message"]
     assert rest.backing.load_table("r.ns.t").metadata_location == tbl.metadata_location
     assert any(r.startswith("POST /namespaces/r") for r in rest.requests), rest.requests
+
+
+def test_format_version_1_tables(catalog):
+    """Tables pyiceberg creates with format-version 1 take appends and replaces too."""
+    first = sample(0, 10).select(["id", "s ✓"])
+    catalog.py.create_namespace("v1")
+    tbl = catalog.py.create_table("v1.t", schema=first.schema, properties={"format-version": "1"})
+    tbl.append(first)
+    catalog.export("v1.t", sample(10, 5).select(first.column_names), args=("--if-exists", "append"))
+    tbl = catalog.py.load_table("v1.t")
+    assert tbl.format_version == 1
+    assert len(tbl.snapshots()) == 2
+    assert catalog.read("v1.t").num_rows == 15
+    new = pa.table({"k": pa.array([1, 2, 3], pa.int64())})
+    catalog.export("v1.t", new, args=("--if-exists", "replace"))
+    tbl = catalog.py.load_table("v1.t")
+    assert tbl.format_version == 1
+    assert schema_of(catalog, "v1.t") == {"k": "long"}
+    assert rows(catalog.read("v1.t"), "k") == rows(new, "k")
+    assert tbl.current_snapshot().summary.operation.value == "overwrite"
