@@ -582,3 +582,21 @@ def test_format_version_1_tables(catalog):
     assert schema_of(catalog, "v1.t") == {"k": "long"}
     assert rows(catalog.read("v1.t"), "k") == rows(new, "k")
     assert tbl.current_snapshot().summary.operation.value == "overwrite"
+
+
+def test_nulls_into_required_columns_are_refused(catalog):
+    """A required column (pyiceberg makes one from a non-nullable field) never gets a null:
+    Parquet would store it as 0. The export fails and commits nothing."""
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("s", pa.string())])
+    catalog.py.create_namespace("req")
+    tbl = catalog.py.create_table("req.t", schema=schema)
+    assert tbl.schema().find_field("id").required
+    tbl.append(pa.table({"id": [1], "s": ["a"]}, schema=schema))
+    with_null = pa.table({"id": pa.array([2, None], pa.int64()), "s": ["b", "c"]})
+    out = catalog.export("req.t", with_null, args=("--if-exists", "append"), expect_error=True)
+    assert out["error"] == "TypeMismatch"
+    assert "column 'id' is required (not null) in table 'req.t', but the source has nulls in it." in out["message"]
+    assert "Nothing was committed" in out["message"]
+    assert len(catalog.py.load_table("req.t").snapshots()) == 1
+    catalog.export("req.t", with_null.slice(0, 1), args=("--if-exists", "append"))
+    assert rows(catalog.read("req.t")) == [{"id": 1, "s": "a"}, {"id": 2, "s": "b"}]
