@@ -28,7 +28,9 @@ fn json(u: &mut Unstructured<'_>, depth: u8) -> arbitrary::Result<Value> {
         3 => Value::from(u64::arbitrary(u)?),
         4 => serde_json::Number::from_f64(f64::arbitrary(u)?).map_or(Value::Null, Value::Number),
         5 => Value::String(String::arbitrary(u)?),
-        6 if depth < 3 => Value::Array((0..u.int_in_range(0..=3)?).map(|_| json(u, depth + 1)).collect::<Result<_, _>>()?),
+        6 if depth < 3 => {
+            Value::Array((0..u.int_in_range(0..=3)?).map(|_| json(u, depth + 1)).collect::<Result<_, _>>()?)
+        }
         _ if depth < 3 => Value::Object(attrs(u, depth + 1)?),
         _ => Value::Null,
     })
@@ -68,8 +70,12 @@ fn same_bits(a: &NdArray, stored: &netcdf3::DataVector) -> bool {
         (DataType::Int8, V::I8(v)) => bits(a.as_bytes(), v.iter().map(|x| *x as u8).collect()),
         (DataType::Int16, V::I16(v)) => bits(a.as_bytes(), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
         (DataType::Int32, V::I32(v)) => bits(a.as_bytes(), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        (DataType::Float32, V::F32(v)) => bits(a.as_bytes(), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        (DataType::Float64, V::F64(v)) => bits(a.as_bytes(), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        (DataType::Float32, V::F32(v)) => {
+            bits(a.as_bytes(), v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        }
+        (DataType::Float64, V::F64(v)) => {
+            bits(a.as_bytes(), v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        }
         _ => true,
     }
 }
