@@ -438,6 +438,29 @@ fn the_real_sheet_limit() {
 }
 
 #[test]
+fn temporary_files_are_cleaned_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = || std::fs::read_dir(dir.path()).unwrap().count();
+    let b = batch(vec![("s", Arc::new(StringArray::from(vec!["x"; 1000])) as ArrayRef)]);
+    let options = XlsxOptions::default().with_tempdir(dir.path()).with_max_rows_per_sheet(300);
+    // Finished: four sheets, four temporary files, none left.
+    let mut w = options.clone().build(Vec::new(), &b.schema()).unwrap();
+    w.write(&b).unwrap();
+    assert_eq!(entries(), 0, "the files are anonymous from the start");
+    assert_eq!(sheets(&w.finish().unwrap()).len(), 4);
+    assert_eq!(entries(), 0);
+    // Dropped without finishing (an aborted export): none left either.
+    let mut w = options.build(Vec::new(), &b.schema()).unwrap();
+    w.write(&b).unwrap();
+    drop(w);
+    assert_eq!(entries(), 0);
+    // An unusable directory fails at build time, before any byte.
+    let missing = dir.path().join("missing");
+    let err = XlsxOptions::default().with_tempdir(&missing).build(Vec::new(), &b.schema()).unwrap_err();
+    assert!(matches!(err, EncodeError::Backend { .. } | EncodeError::Io(_)), "{err}");
+}
+
+#[test]
 fn registered_encoders_tables_and_datasets() {
     use tessera_core::dataset::{Dataset, Variable};
     let b = batch(vec![("x", Arc::new(Int64Array::from(vec![7])) as ArrayRef)]);
