@@ -426,6 +426,7 @@ fn xarray_dataset() -> Node {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

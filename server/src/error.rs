@@ -157,6 +157,7 @@ impl IntoResponse for AppError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

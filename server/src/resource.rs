@@ -201,6 +201,7 @@ pub fn resource(node: &Node, path: &[String], base: &Base, fields: &Fields, omit
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -104,10 +104,10 @@ impl Auth {
 
 fn presented_key(headers: &HeaderMap) -> Option<String> {
     for v in headers.get_all(axum::http::header::AUTHORIZATION) {
-        if let Some((scheme, key)) = v.to_str().ok().and_then(|s| s.trim().split_once(' ')) {
-            if scheme.eq_ignore_ascii_case("apikey") {
-                return Some(key.trim().to_owned());
-            }
+        if let Some((scheme, key)) = v.to_str().ok().and_then(|s| s.trim().split_once(' '))
+            && scheme.eq_ignore_ascii_case("apikey")
+        {
+            return Some(key.trim().to_owned());
         }
     }
     for v in headers.get_all(axum::http::header::COOKIE) {
@@ -147,6 +147,7 @@ impl std::fmt::Debug for Node {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use axum::http::HeaderValue;

@@ -146,6 +146,7 @@ pub async fn respond(content_type: &str, filename: Option<&str>, job: Job) -> Re
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::sync::Arc;

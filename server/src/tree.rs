@@ -357,6 +357,7 @@ impl ArraySource for SlicedSource {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use tessera_core::slice::SliceSpec;
@@ -396,7 +397,8 @@ mod tests {
         let col = root.lookup(&["t".into(), "x".into()]).unwrap();
         let data = col.as_array().unwrap();
         assert_eq!(data.structure().shape, vec![3]);
-        assert_eq!(data.read_box(&[1..3]).unwrap().as_slice::<i32>().unwrap(), &[2, 3]);
+        let rows: &[Range<usize>] = &[Range { start: 1, end: 3 }];
+        assert_eq!(data.read_box(rows).unwrap().as_slice::<i32>().unwrap(), &[2, 3]);
         assert_eq!(root.lookup(&["t".into(), "nope".into()]).err(), Some(1));
     }
 }

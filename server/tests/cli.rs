@@ -1,6 +1,8 @@
 //! The `tessera` binary: `formats`, and `serve demo` over a real socket (URL printed with
 //! the key, requests served, graceful exit on SIGTERM).
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};

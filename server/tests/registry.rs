@@ -2,6 +2,8 @@
 //! disabled format must not leak in through another crate), no less (an enabled one must
 //! really be linked — rustc drops crates that no code names).
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;

@@ -2,6 +2,8 @@
 //! Outputs are checked with independent readers (arrow-ipc, parquet, csv, png, tiff,
 //! calamine) and against the demo's generator.
 
+#![allow(clippy::unwrap_used)]
+
 mod about;
 mod arrays;
 mod auth;
