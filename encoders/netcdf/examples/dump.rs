@@ -9,6 +9,8 @@
 //! `*.nc4`. With `hdf5`: the same datasets as `*.h5`, plus `demo_tree.h5` (a container),
 //! `short_table.h5` (a table) and `pets.h5` (a structured array).
 
+#![allow(clippy::unwrap_used)]
+
 #[path = "../tests/it/fixtures.rs"]
 mod fixtures;
 

@@ -165,6 +165,7 @@ pub(crate) fn convert(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -131,15 +131,12 @@ fn time_counts(
     counts: &[Option<i128>],
     what: &str,
 ) -> Result<NdArray, EncodeError> {
-    let has_nat = counts.iter().any(Option::is_none);
     let n = counts.len();
     let shape = vec![n];
     if ctx.profile == Profile::Nc3 {
-        if !has_nat {
-            if let Ok(v) = counts.iter().map(|c| i32::try_from(c.unwrap_or(0))).collect::<Result<Vec<_>, _>>()
-            {
-                return Ok(NdArray::from_vec(shape, v).expect("shape"));
-            }
+        let ints = counts.iter().map(|c| c.ok_or(()).and_then(|c| i32::try_from(c).map_err(|_| ())));
+        if let Ok(v) = ints.collect::<Result<Vec<i32>, ()>>() {
+            return Ok(NdArray::from_vec(shape, v).expect("shape"));
         }
         let exact = |c: i128| c.unsigned_abs() <= 1 << 53;
         if counts.iter().flatten().all(|&c| exact(c)) {
@@ -354,8 +351,8 @@ fn cast_fill(v: &NdArray, to: &DataType) -> Option<NdArray> {
         Cell::Bool(b) => (Some(i128::from(b)), f64::from(u8::from(b))),
         Cell::Int(i) => (Some(i128::from(i)), i as f64),
         Cell::UInt(u) => (Some(i128::from(u)), u as f64),
-        Cell::Float(f) => ((f.fract() == 0.0 && f.abs() < 1e38).then(|| f as i128), f),
-        Cell::Float32(f) => ((f.fract() == 0.0).then(|| f as i128), f64::from(f)),
+        Cell::Float(f) => ((f.fract() == 0.0 && f.abs() < 1e38).then_some(f as i128), f),
+        Cell::Float32(f) => ((f.fract() == 0.0).then_some(f as i128), f64::from(f)),
         _ => return None,
     };
     fn one<T: Element>(v: T) -> NdArray {
@@ -493,10 +490,8 @@ pub(crate) fn encode<'a>(
     dims.extend(char_dims);
     add_coordinates_attrs(&ctx, ds, &mut vars)?;
     let mut attrs = attrs::convert(&ds.attrs, profile, mt, "the dataset")?;
-    if let Some(global) = global_coordinates(ds) {
-        if !ds.attrs.contains_key("coordinates") {
-            attrs.push(("coordinates".to_owned(), AttrValue::Text(global)));
-        }
+    if let Some(global) = global_coordinates(ds).filter(|_| !ds.attrs.contains_key("coordinates")) {
+        attrs.push(("coordinates".to_owned(), AttrValue::Text(global)));
     }
     Ok(Encoded { dims, vars, attrs })
 }

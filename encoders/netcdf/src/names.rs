@@ -109,6 +109,7 @@ pub(crate) fn check_attr(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -136,14 +136,11 @@ unsafe impl NcTypeDescriptor for NcChar {
 }
 
 fn attr_value(v: &AttrValue) -> AttributeValue {
-    fn one_or_many<T: Copy>(
+    fn one_or_many<T: tessera_core::Element>(
         a: &NdArray,
         one: fn(T) -> AttributeValue,
         many: fn(Vec<T>) -> AttributeValue,
-    ) -> AttributeValue
-    where
-        T: tessera_core::Element,
-    {
+    ) -> AttributeValue {
         let s = a.as_slice::<T>().expect("dtype matched");
         if a.ndim() == 0 { one(s[0]) } else { many(s.to_vec()) }
     }

@@ -1,5 +1,7 @@
 //! Integration tests of tessera-netcdf: one binary, a module per format.
 
+#![allow(clippy::unwrap_used)]
+
 mod fixtures;
 #[cfg(feature = "hdf5")]
 mod hdf5;
