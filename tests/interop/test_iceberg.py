@@ -351,7 +351,8 @@ def data_files(warehouse: Path) -> list[Path]:
 def test_export_schema_rows_and_snapshots(catalog):
     src = sample(0, 100)
     report = catalog.export("pxt.t", src, batch_rows=30)
-    assert (report["action"], report["rows"], report["data_files"]) == ("create", 100, 1)
+    assert (report["action"], report["rows"]) == ("create", 100)
+    assert 1 <= report["data_files"] <= 4  # one per parallel writer that got rows
     assert catalog.py.list_namespaces() == [("pxt",)]
     assert catalog.py.list_tables("pxt") == [("pxt", "t")]
     tbl = catalog.py.load_table("pxt.t")

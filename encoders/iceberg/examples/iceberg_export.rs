@@ -7,7 +7,7 @@
 //!                [--fail-after-batches N]
 //!                [--catalog-name NAME] [--if-exists error|append|replace]
 //!                [--columns a,b] [--where EXPR] [--override COL=TYPE]... [--convert-types]
-//!                [--batch-size-bytes N] [--target-file-size-bytes N]
+//!                [--batch-size-bytes N] [--target-file-size-bytes N] [--writers N]
 //! ```
 //!
 //! `--input` reads an Arrow IPC file (what pyarrow's `ipc.new_file` writes); `--workload`
@@ -90,6 +90,9 @@ fn main() -> ExitCode {
                         .with_schema_override(c, parse_data_type(t).map_err(|e| e.to_string())?);
                 }
                 "--convert-types" => options = options.clone().with_convert_types(true),
+                "--writers" => {
+                    options = options.clone().with_writers(val()?.parse().map_err(|e| format!("{e}"))?)
+                }
                 "--batch-size-bytes" => {
                     options =
                         options.clone().with_batch_size_bytes(val()?.parse().map_err(|e| format!("{e}"))?)

@@ -184,6 +184,7 @@ pub use error::{ErrorKind, IcebergError};
 pub use export::{EXPORT_ID_PROPERTY, ExportReport};
 pub use options::{
     DEFAULT_BATCH_SIZE_BYTES, ExportAction, ExportEvent, ExportObserver, IcebergOptions, IfExists,
+    default_writers,
 };
 pub use types::parse_data_type;
 
@@ -244,13 +245,19 @@ impl IcebergExporter {
     /// [`IcebergCatalog::open`] otherwise.
     pub fn open(config: &CatalogConfig) -> Result<Self, IcebergError> {
         refuse_inside_runtime("IcebergExporter::open")?;
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
-            IcebergError::new(
-                ErrorKind::Runtime,
-                format!("export_iceberg(): cannot start a tokio runtime: {e}"),
-            )
-            .with_source(e)
-        })?;
+        // One worker thread per parallel data file writer (see IcebergOptions::with_writers).
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(default_writers())
+            .thread_name("tessera-iceberg")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                IcebergError::new(
+                    ErrorKind::Runtime,
+                    format!("export_iceberg(): cannot start a tokio runtime: {e}"),
+                )
+                .with_source(e)
+            })?;
         let catalog = rt.block_on(IcebergCatalog::open_on(config, iceberg::Runtime::new(&rt)))?;
         Ok(IcebergExporter { catalog, rt })
     }

@@ -169,6 +169,11 @@ where
     }
 }
 
+/// Default of [`IcebergOptions::with_writers`]: the number of CPUs, at most 4.
+pub fn default_writers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 /// Default of [`IcebergOptions::with_batch_size_bytes`]: 128 MiB, as Pixeltable.
 pub const DEFAULT_BATCH_SIZE_BYTES: usize = 128 * 1024 * 1024;
 
@@ -194,6 +199,7 @@ pub struct IcebergOptions {
     schema_overrides: Vec<(String, DataType)>,
     convert_types: bool,
     target_file_size_bytes: Option<usize>,
+    writers: Option<usize>,
     snapshot_properties: BTreeMap<String, String>,
     observer: Option<Arc<dyn ExportObserver>>,
 }
@@ -206,6 +212,7 @@ impl fmt::Debug for IcebergOptions {
             .field("schema_overrides", &self.schema_overrides)
             .field("convert_types", &self.convert_types)
             .field("target_file_size_bytes", &self.target_file_size_bytes)
+            .field("writers", &self.writers())
             .field("snapshot_properties", &self.snapshot_properties)
             .field("observer", &self.observer.is_some())
             .finish()
@@ -259,6 +266,16 @@ impl IcebergOptions {
         self
     }
 
+    /// How many data files are written at the same time, each by a task of its own (so on
+    /// as many cores, on a multi-thread runtime; [`IcebergExporter`](crate::IcebergExporter)
+    /// has one). Input chunks go to them in turn. Each buffers up to one Parquet row group,
+    /// so memory grows with it. Default: the number of CPUs, at most 4 ([`default_writers`]);
+    /// 0 is treated as 1. Partitioned tables are written by one task (one file per partition).
+    pub fn with_writers(mut self, writers: usize) -> Self {
+        self.writers = Some(writers.max(1));
+        self
+    }
+
     /// Adds a property to the snapshot summary of the commit (for example a job id).
     pub fn with_snapshot_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.snapshot_properties.insert(key.into(), value.into());
@@ -294,6 +311,11 @@ impl IcebergOptions {
     /// See [`with_target_file_size_bytes`](Self::with_target_file_size_bytes).
     pub fn target_file_size_bytes(&self) -> Option<usize> {
         self.target_file_size_bytes
+    }
+
+    /// See [`with_writers`](Self::with_writers).
+    pub fn writers(&self) -> usize {
+        self.writers.unwrap_or_else(default_writers)
     }
 
     /// See [`with_snapshot_property`](Self::with_snapshot_property).

@@ -171,12 +171,36 @@ fn chunks(batch: RecordBatch, limit: usize) -> Vec<RecordBatch> {
 
 type Builder = DataFileWriterBuilder<ParquetWriterBuilder, Recording, DefaultFileNameGenerator>;
 
-// One per export: the size difference of the variants does not matter.
-#[allow(clippy::large_enum_variant)]
-enum Sink {
-    Plain(<Builder as IcebergWriterBuilder>::R),
-    Partitioned(FanoutWriter<Builder>, RecordBatchPartitionSplitter),
+/// A data file writer running as a task of its own, fed through a one-slot channel.
+struct Worker {
+    tx: mpsc::Sender<RecordBatch>,
+    handle: tokio::task::JoinHandle<iceberg::Result<Vec<DataFile>>>,
 }
+
+impl Worker {
+    async fn start(builder: &Builder, key: Option<PartitionKey>) -> iceberg::Result<Self> {
+        let mut w = builder.build(key).await?;
+        let (tx, mut rx) = mpsc::channel::<RecordBatch>(1);
+        let handle = tokio::spawn(async move {
+            while let Some(b) = rx.recv().await {
+                w.write(b).await?;
+            }
+            w.close().await
+        });
+        Ok(Worker { tx, handle })
+    }
+}
+
+enum Sink {
+    /// Unpartitioned tables: chunks go round-robin to `writers` tasks, each rolling its own
+    /// files, so encoding runs on several cores.
+    Parallel(Vec<Worker>),
+    /// Partitioned tables: one writer per partition, in this task.
+    Partitioned(Box<FanoutWriter<Builder>>, RecordBatchPartitionSplitter),
+}
+
+/// The error of a worker whose channel closed: it failed; its own error is collected later.
+const WORKER_GONE: &str = "a data file writer stopped";
 
 /// Streams the source into data files of `table` (its current schema and default
 /// partition spec). Returns the closed files; nothing is committed here.
@@ -226,54 +250,105 @@ pub(crate) async fn write_data(
         // The spec id goes into every data file; `None` would mean spec 0.
         let key = (spec.spec_id() != 0)
             .then(|| PartitionKey::new(spec.as_ref().clone(), schema.clone(), Struct::empty()));
-        Sink::Plain(builder.build(key).await.map_err(|e| backend("opening a data file writer failed", e))?)
+        let mut workers = Vec::new();
+        for _ in 0..options.writers() {
+            match Worker::start(&builder, key.clone()).await {
+                Ok(w) => workers.push(w),
+                Err(e) => {
+                    for w in workers {
+                        w.handle.abort();
+                    }
+                    return Err(backend("opening a data file writer failed", e));
+                }
+            }
+        }
+        Sink::Parallel(workers)
     } else {
         let splitter =
             RecordBatchPartitionSplitter::try_new_with_computed_values(schema.clone(), spec.clone())
                 .map_err(|e| backend("the table's partition spec cannot be computed", e))?;
-        Sink::Partitioned(FanoutWriter::new(builder), splitter)
+        Sink::Partitioned(Box::new(FanoutWriter::new(builder)), splitter)
     };
 
     let mut out = Written::default();
     let limit = options.batch_size_bytes();
-    while let Some(item) = source.recv().await {
-        let batch = item.map_err(|e| {
-            IcebergError::new(
-                ErrorKind::Input,
-                format!("export_iceberg(): reading the source failed after {} row(s): {e}.", out.rows),
-            )
-            .with_source(e)
-        })?;
-        if batch.num_rows() == 0 {
-            continue;
-        }
-        for chunk in chunks(batch, limit) {
-            let bytes = chunk.get_array_memory_size() as u64;
-            let rows = chunk.num_rows() as u64;
-            let cast = caster.cast(&chunk)?;
-            match &mut sink {
-                Sink::Plain(w) => {
-                    w.write(cast).await.map_err(|e| backend("writing a data file failed", e))?
+    let looped = async {
+        while let Some(item) = source.recv().await {
+            let batch = item.map_err(|e| {
+                IcebergError::new(
+                    ErrorKind::Input,
+                    format!("export_iceberg(): reading the source failed after {} row(s): {e}.", out.rows),
+                )
+                .with_source(e)
+            })?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            for chunk in chunks(batch, limit) {
+                let bytes = chunk.get_array_memory_size() as u64;
+                let rows = chunk.num_rows() as u64;
+                let cast = caster.cast(&chunk)?;
+                match &mut sink {
+                    Sink::Parallel(workers) => {
+                        let w = &workers[(out.batches % workers.len() as u64) as usize];
+                        if w.tx.send(cast).await.is_err() {
+                            return Err(IcebergError::new(ErrorKind::Catalog, WORKER_GONE));
+                        }
+                    }
+                    Sink::Partitioned(w, splitter) => {
+                        let parts =
+                            splitter.split(&cast).map_err(|e| backend("partitioning a batch failed", e))?;
+                        for (key, part) in parts {
+                            w.write(key, part).await.map_err(|e| backend("writing a data file failed", e))?;
+                        }
+                    }
                 }
-                Sink::Partitioned(w, splitter) => {
-                    let parts =
-                        splitter.split(&cast).map_err(|e| backend("partitioning a batch failed", e))?;
-                    for (key, part) in parts {
-                        w.write(key, part).await.map_err(|e| backend("writing a data file failed", e))?;
+                out.rows += rows;
+                out.batches += 1;
+                out.input_bytes += bytes;
+                options.notify(ExportEvent::BatchWritten { rows: out.rows, bytes: out.input_bytes })?;
+            }
+        }
+        Ok::<_, IcebergError>(())
+    }
+    .await;
+    match sink {
+        Sink::Parallel(workers) => {
+            let failed = looped.is_err();
+            let mut files = Vec::new();
+            let mut worker_err = None;
+            for Worker { tx, handle } in workers {
+                drop(tx); // the end of its input: it closes its files
+                if failed {
+                    handle.abort(); // its files are incomplete; the caller deletes them
+                }
+                match handle.await {
+                    Ok(Ok(f)) => files.extend(f),
+                    Ok(Err(e)) => {
+                        worker_err.get_or_insert_with(|| backend("writing a data file failed", e));
+                    }
+                    Err(j) if j.is_cancelled() => {}
+                    Err(j) => {
+                        worker_err.get_or_insert_with(|| {
+                            IcebergError::new(
+                                ErrorKind::Catalog,
+                                format!("export_iceberg(): a data file writer failed: {j}"),
+                            )
+                        });
                     }
                 }
             }
-            out.rows += rows;
-            out.batches += 1;
-            out.input_bytes += bytes;
-            options.notify(ExportEvent::BatchWritten { rows: out.rows, bytes: out.input_bytes })?;
+            match (looped, worker_err) {
+                (Err(e), Some(w)) if e.message() == WORKER_GONE => return Err(w),
+                (Err(e), _) | (Ok(()), Some(e)) => return Err(e),
+                (Ok(()), None) => out.files = files,
+            }
+        }
+        Sink::Partitioned(w, _) => {
+            looped?;
+            out.files = w.close().await.map_err(|e| backend("closing the data files failed", e))?;
         }
     }
-    out.files = match sink {
-        Sink::Plain(mut w) => w.close().await,
-        Sink::Partitioned(w, _) => w.close().await,
-    }
-    .map_err(|e| backend("closing the data files failed", e))?;
     Ok(out)
 }
 
