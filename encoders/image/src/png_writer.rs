@@ -373,9 +373,14 @@ fn read_slab(
 
 /// The percentile scale of a whole array: one pass over the source, one `f32` per value.
 fn scale_of(array: &dyn ArraySource, per_row: usize) -> Result<Scale, EncodeError> {
+    let n: usize = array.shape().iter().product();
     let mut values = Vec::new();
+    values.try_reserve_exact(n).map_err(|_| EncodeError::Limit {
+        what: format!("memory for the percentiles of {n} values"),
+        limit: (isize::MAX as u64) / 4,
+    })?;
     for rows in row_slabs(array, SLAB_BYTES) {
-        read_slab(array, rows.clone(), per_row)?.visit(CollectValues(&mut values));
+        read_slab(array, rows, per_row)?.visit(CollectValues(&mut values));
     }
     Ok(Scale::from_values(&mut values))
 }
@@ -396,6 +401,11 @@ pub(crate) fn encode(
         Samples::Scaled => Convert::Scale(scale_of(array, per_row)?),
     };
 
+    // The first slab is read before the header, so a source that fails at once writes nothing.
+    let mut slabs = row_slabs(array, SLAB_BYTES);
+    let first = slabs.next().map(|rows| read_slab(array, rows, per_row)).transpose()?;
+    let rest = slabs.map(|rows| read_slab(array, rows, per_row));
+
     let mut sink = BufWriter::with_capacity(IDAT_BYTES + 64, out);
     let mut encoder = png::Encoder::new(&mut sink, layout.width, layout.height);
     encoder.set_color(layout.color());
@@ -414,8 +424,8 @@ pub(crate) fn encode(
     let mut stream = writer.stream_writer_with_size(IDAT_BYTES).map_err(backend)?;
 
     let mut scratch: Vec<u8> = Vec::new();
-    for rows in row_slabs(array, SLAB_BYTES) {
-        let slab = read_slab(array, rows, per_row)?;
+    for slab in first.into_iter().map(Ok).chain(rest) {
+        let slab = slab?;
         let bytes: &[u8] = match convert {
             Convert::Copy => slab.as_bytes(),
             Convert::BigEndian => {

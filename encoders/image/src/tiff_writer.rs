@@ -18,7 +18,7 @@ use tiff::tags::{
 const TIFF: MediaType = MediaType::from_static("image/tiff");
 
 /// Above this many bytes of pixel data the file is written as BigTIFF (tifffile's threshold:
-/// classic TIFF offsets are 32-bit).
+/// classic TIFF offsets are 32-bit; the 32 MiB left over hold the directories).
 const BIGTIFF_ABOVE: u64 = (1 << 32) - (1 << 25);
 
 /// Uncompressed pages are cut into strips of about this many bytes (as the `tiff` crate's
@@ -313,7 +313,9 @@ fn encode_as<S: Sample>(
 where
     [S::Inner]: TiffValue,
 {
-    let big = pages.data_bytes > BIGTIFF_ABOVE;
+    // Room for every directory, and for LZW's worst case of 12-bit codes for 8-bit input.
+    let worst = if compression.is_some() { pages.data_bytes / 2 * 3 } else { pages.data_bytes };
+    let big = worst.saturating_add(pages.count as u64 * 1024) > BIGTIFF_ABOVE;
     match (compression, big) {
         (None, false) => stream_uncompressed::<S, TiffKindStandard>(array, pages, out),
         (None, true) => stream_uncompressed::<S, TiffKindBig>(array, pages, out),
@@ -350,7 +352,6 @@ where
         }
         .map_err(backend)?;
     }
-    drop(enc);
     out.write_all(buf.get_ref())?;
     Ok(())
 }
@@ -425,7 +426,6 @@ fn directories<K: TiffKind>(
         layout.tags::<K, _>(&mut d, data_start + p * layout.page_bytes(), description)?;
         d.finish()?;
     }
-    drop(enc);
     Ok(buf.into_inner())
 }
 
@@ -653,6 +653,36 @@ mod tests {
         }
         assert!(matches!(Pages::of(&DataType::UInt8, &[1, 1 << 33]), Err(EncodeError::Limit { .. })));
         assert!(matches!(Pages::of(&DataType::UInt8, &[1, 1, 1, 70_000]), Err(EncodeError::Limit { .. })));
+    }
+
+    /// Reads every page's samples back with the `tiff` decoder.
+    fn decode_pages(bytes: &[u8]) -> Vec<Vec<u8>> {
+        let mut d = tiff::decoder::Decoder::new(Cursor::new(bytes)).unwrap();
+        let mut pages = Vec::new();
+        loop {
+            pages.push(d.read_image().unwrap().as_buffer(0).as_bytes().to_vec());
+            if !d.more_images() {
+                return pages;
+            }
+            d.next_image().unwrap();
+        }
+    }
+
+    #[test]
+    fn bigtiff_layouts_decode() {
+        // The BigTIFF paths, on an array small enough for a test.
+        let a = NdArray::from_vec(vec![2, 3, 4], (0..24u16).map(|i| i * 1000).collect()).unwrap();
+        let pages = Pages::of(a.data_type(), a.shape()).unwrap();
+        let expected: Vec<Vec<u8>> = a.as_bytes().chunks(24).map(<[u8]>::to_vec).collect();
+        let mut out = Vec::new();
+        stream_uncompressed::<u16, TiffKindBig>(&a, &pages, &mut out).unwrap();
+        assert_eq!(&out[..4], b"II+\0");
+        assert_eq!(decode_pages(&out), expected);
+        let mut out = Vec::new();
+        buffer_compressed::<u16, TiffKindBig>(&a, &pages, tiff::encoder::Compression::Packbits, &mut out)
+            .unwrap();
+        assert_eq!(&out[..4], b"II+\0");
+        assert_eq!(decode_pages(&out), expected);
     }
 
     #[test]

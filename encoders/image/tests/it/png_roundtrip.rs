@@ -2,8 +2,8 @@
 
 use std::ops::Range;
 
-use tessera_core::{ArraySource, DataType, EncodeError, NdArray, TimeUnit};
-use tessera_image::{PngCompression, PngFilter, PngOptions};
+use tessera_core::{ArrayEncoder, ArraySource, DataType, EncodeError, NdArray, Params, TimeUnit};
+use tessera_image::{PngCompression, PngEncoder, PngFilter, PngOptions, TiffEncoder};
 
 use crate::{arr, assert_unsupported, decode_png, numeric_samples, png};
 
@@ -204,10 +204,32 @@ impl ArraySource for Liar {
     }
 }
 
+/// A source that cannot be read.
+struct Broken;
+
+impl ArraySource for Broken {
+    fn data_type(&self) -> &DataType {
+        &DataType::UInt16
+    }
+    fn shape(&self) -> &[usize] {
+        &[2, 3, 4]
+    }
+    fn read_rows(&self, _: Range<usize>) -> Result<NdArray, EncodeError> {
+        Err(EncodeError::Input("storage is gone".into()))
+    }
+}
+
 #[test]
-fn a_lying_source_is_an_input_error() {
-    for a in [arr(&[3], vec![1u8, 2, 3]), arr(&[3], vec![1.0f64, 2.0, 3.0])] {
-        let r = PngOptions::default().build(Vec::new()).write(&Liar(a));
-        assert!(matches!(r, Err(EncodeError::Input(_))), "{r:?}");
+fn failing_sources_are_input_errors_and_write_nothing() {
+    let encoders: [&dyn ArrayEncoder; 2] = [&PngEncoder, &TiffEncoder];
+    let liars = [Liar(arr(&[3], vec![1u8, 2, 3])), Liar(arr(&[3], vec![1.0f64, 2.0, 3.0]))];
+    let sources: Vec<&dyn ArraySource> = vec![&liars[0], &liars[1], &Broken];
+    for enc in encoders {
+        for (i, src) in sources.iter().enumerate() {
+            let mut out = Vec::new();
+            let r = enc.encode(*src, &Params::new(), &mut out);
+            assert!(matches!(r, Err(EncodeError::Input(_))), "{} source {i}: {r:?}", enc.spec().media_type);
+            assert!(out.is_empty(), "{} source {i} wrote {} bytes", enc.spec().media_type, out.len());
+        }
     }
 }
