@@ -24,7 +24,13 @@ fn compressible(_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions) 
 /// actually sent).
 pub fn app(state: AppState) -> Router {
     let predicate = SizeAbove::new(256).and(compressible);
-    let compression = CompressionLayer::new().gzip(true).zstd(true).compress_when(predicate);
+    // The fastest level: exports are large and streamed, and gzip at its default level
+    // (miniz) manages only a few MB/s.
+    let compression = CompressionLayer::new()
+        .gzip(true)
+        .zstd(true)
+        .quality(tower_http::CompressionLevel::Fastest)
+        .compress_when(predicate);
     crate::api::router(Arc::new(state))
         .layer(compression)
         .layer(axum::middleware::from_fn(crate::logging::log_requests))
