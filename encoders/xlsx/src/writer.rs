@@ -1,6 +1,7 @@
 //! [`XlsxWriter`]: Arrow record batches into worksheets, row by row, in constant memory.
 
 use std::io::Write;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -158,6 +159,8 @@ pub struct XlsxWriter<W: Write + Send> {
     sheet: usize,
     /// The next row of that sheet.
     row: u32,
+    /// Set when writing failed part-way: the workbook is incomplete.
+    failed: bool,
 }
 
 impl<W: Write + Send> std::fmt::Debug for XlsxWriter<W> {
@@ -175,6 +178,21 @@ fn backend(e: XlsxError) -> EncodeError {
         XlsxError::IoError(io) => EncodeError::Io(io),
         other => EncodeError::backend(XLSX, other),
     }
+}
+
+/// Runs `f`, turning a panic into [`EncodeError::Backend`].
+///
+/// rust_xlsxwriter panics when it cannot write its temporary files (a full disk, say) rather
+/// than returning an error; an export must fail with an error instead.
+fn unpanic<T>(f: impl FnOnce() -> Result<T, EncodeError>) -> Result<T, EncodeError> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        Err(EncodeError::backend(XLSX, format!("the xlsx library failed: {message}")))
+    })
 }
 
 /// Plans the sheet columns of a schema.
@@ -241,8 +259,9 @@ impl<W: Write + Send> XlsxWriter<W> {
             time: Format::new().set_num_format(TIME_FORMAT),
         };
         let types = schema.fields().iter().map(|f| f.data_type().clone()).collect();
-        let mut w = XlsxWriter { out, workbook, options, plans, types, formats, sheet: 0, row: 0 };
-        w.add_sheet()?;
+        let mut w =
+            XlsxWriter { out, workbook, options, plans, types, formats, sheet: 0, row: 0, failed: false };
+        unpanic(|| w.add_sheet())?;
         Ok(w)
     }
 
@@ -278,6 +297,9 @@ impl<W: Write + Send> XlsxWriter<W> {
     /// [`EncodeError::Input`] when the batch's columns differ from the schema's,
     /// [`EncodeError::Backend`] or [`EncodeError::Io`] when the temporary file fails.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), EncodeError> {
+        if self.failed {
+            return Err(EncodeError::backend(XLSX, "an earlier write failed; the workbook is incomplete"));
+        }
         if batch.num_columns() != self.types.len()
             || batch.columns().iter().zip(&self.types).any(|(c, t)| c.data_type() != t)
         {
@@ -295,7 +317,13 @@ impl<W: Write + Send> XlsxWriter<W> {
             .map(|(p, a)| prepare(p, a))
             .collect::<Result<Vec<_>, EncodeError>>()?;
         let mut columns = prepared.iter().map(Column::new).collect::<Result<Vec<_>, EncodeError>>()?;
-        let n = batch.num_rows();
+        let result = unpanic(|| self.write_rows(&mut columns, batch.num_rows()));
+        self.failed = result.is_err();
+        result
+    }
+
+    /// Writes `n` rows of prepared columns.
+    fn write_rows(&mut self, columns: &mut [Column<'_>], n: usize) -> Result<(), EncodeError> {
         let max = self.options.max_rows_per_sheet;
         let mut scratch = Vec::new();
         let mut i = 0;
@@ -306,7 +334,7 @@ impl<W: Write + Send> XlsxWriter<W> {
             let take = (n - i).min((max - self.row) as usize);
             let ws = self.workbook.worksheet_from_index(self.sheet).map_err(backend)?;
             for r in i..i + take {
-                for c in &mut columns {
+                for c in columns.iter_mut() {
                     c.write(ws, self.row, r, &mut scratch).map_err(backend)?;
                 }
                 self.row += 1;
@@ -322,7 +350,10 @@ impl<W: Write + Send> XlsxWriter<W> {
     /// [`EncodeError::Io`] when writing fails, [`EncodeError::Backend`] for other failures
     /// of the xlsx library.
     pub fn finish(mut self) -> Result<W, EncodeError> {
-        self.workbook.save_to_writer(&mut self.out).map_err(backend)?;
+        if self.failed {
+            return Err(EncodeError::backend(XLSX, "an earlier write failed; the workbook is incomplete"));
+        }
+        unpanic(|| self.workbook.save_to_writer(&mut self.out).map_err(backend))?;
         Ok(self.out)
     }
 }
@@ -629,6 +660,14 @@ mod tests {
         assert_eq!(split_instant(i64::MIN, TimeUnit::Nanosecond).0, -106_752);
         assert_eq!(instant_text(-2_208_988_801, TimeUnit::Second, false), "1899-12-31T23:59:59");
         assert_eq!(instant_text(-2_209_075_200_000, TimeUnit::Millisecond, true), "1899-12-31");
+    }
+
+    #[test]
+    fn library_panics_become_errors() {
+        let err = unpanic::<()>(|| panic!("Couldn't write to xml file: disk full")).unwrap_err();
+        assert!(matches!(err, EncodeError::Backend { .. }));
+        assert!(err.to_string().contains("disk full"), "{err}");
+        assert_eq!(unpanic(|| Ok(3)).unwrap(), 3);
     }
 
     #[test]
