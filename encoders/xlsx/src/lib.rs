@@ -59,8 +59,9 @@
 //! Sheet rows go to anonymous temporary files as they are written (rust_xlsxwriter's
 //! constant-memory mode): memory stays flat whatever the table's size, and the files vanish
 //! when the writer is dropped. When they cannot be written (a full disk), rust_xlsxwriter
-//! panics; the writer catches that and fails with [`EncodeError::Backend`] instead. An xlsx file is a zip archive whose directory comes last, so
-//! the encoders are [`Output::Buffered`].
+//! panics; the writer catches that and fails with [`EncodeError::Backend`] instead. An xlsx
+//! file is a zip archive whose directory comes last, so the encoders are
+//! [`Output::Buffered`].
 //!
 //! Exact output bytes are not covered by semver (and differ between runs: the workbook
 //! records its creation time); the mapping above is.
