@@ -10,8 +10,8 @@
 //! | null value (any type) | empty | `null` |
 //! | Boolean | `true` / `false` | same |
 //! | Int*, UInt* | decimal digits | same |
-//! | Float16/32/64 | shortest text that reads back to the same value; `nan`, `inf`, `-inf` | same; non-finite → `null` |
-//! | Timestamp | ISO 8601 as [`crate::time::write_datetime`]: `2020-01-01T00:00:01.5`; with a time zone: the UTC instant and `Z` | the text as a string |
+//! | Float16/32/64 | shortest text that reads back to the same value (ryu's form: `0.1`, `24.0`, `1e-7`, `1e21`; float16 as its float32 value); `nan`, `inf`, `-inf` | same; non-finite → `null` |
+//! | Timestamp | ISO 8601 as [`crate::time::write_datetime`]: `2020-01-01T00:00:01.500`; with a time zone: the UTC instant and `Z` | the text as a string |
 //! | Date32, Date64 | `YYYY-MM-DD` | string |
 //! | Time32, Time64 | `HH:MM:SS` plus `.fff`, `.ffffff` or `.fffffffff` when not zero | string |
 //! | Duration | integer count of its unit | number |

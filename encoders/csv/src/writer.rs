@@ -35,6 +35,8 @@ pub struct CsvWriter<W: Write> {
     check_plain: bool,
     /// The table columns written (binary ones are left out), known once the schema is.
     columns: Option<Vec<usize>>,
+    /// Number of columns of the schema.
+    width: usize,
 }
 
 impl<W: Write> CsvWriter<W> {
@@ -52,6 +54,7 @@ impl<W: Write> CsvWriter<W> {
             special,
             check_plain,
             columns: None,
+            width: 0,
         }
     }
 
@@ -65,11 +68,10 @@ impl<W: Write> CsvWriter<W> {
     /// [`EncodeError::Io`] from the sink, [`EncodeError::Input`] for a schema with another
     /// number of columns than the first.
     pub fn write_schema(&mut self, schema: &Schema) -> Result<(), EncodeError> {
-        if let Some(cols) = &self.columns {
-            let expected = cols.len() + schema.fields().iter().filter(|f| is_binary(f.data_type())).count();
-            if schema.fields().len() != expected {
+        if self.columns.is_some() {
+            if schema.fields().len() != self.width {
                 return Err(EncodeError::Input(
-                    format!("a batch has {} columns but the table has {expected}", schema.fields().len())
+                    format!("a batch has {} columns but the table has {}", schema.fields().len(), self.width)
                         .into(),
                 ));
             }
@@ -87,6 +89,7 @@ impl<W: Write> CsvWriter<W> {
             self.put_rows(1, names.len(), |_| true, |_, c, out| out.extend_from_slice(names[c]))?;
         }
         self.columns = Some(cols);
+        self.width = schema.fields().len();
         Ok(())
     }
 
