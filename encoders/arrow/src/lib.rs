@@ -133,6 +133,7 @@ pub fn schema_message(schema: &Schema) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::io::Cursor;
     use std::sync::Arc;

@@ -68,6 +68,7 @@ pub(crate) fn mostly_distinct(col: &dyn Array) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::sync::Arc;
 

@@ -99,6 +99,7 @@ tessera_core::inventory::submit! { Registration::Table(&ParquetEncoder) }
 tessera_core::inventory::submit! { Registration::Dataset(&ParquetEncoder) }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::sync::Arc;
 

@@ -124,10 +124,10 @@ impl ParquetCompression {
                 format!("{self} is not compiled into this build (tessera-parquet feature `{feature}`)"),
             ));
         }
-        if let ParquetCompression::Zstd(l) = self {
-            if !(1..=22).contains(&l) {
-                return Err(ParquetWriteError::invalid("level", format!("{l} is not from 1 to 22")));
-            }
+        if let ParquetCompression::Zstd(l) = self
+            && !(1..=22).contains(&l)
+        {
+            return Err(ParquetWriteError::invalid("level", format!("{l} is not from 1 to 22")));
         }
         Ok(())
     }

@@ -1,8 +1,8 @@
 //! [`ParquetWriter`]: the typed, streaming Parquet writer, encoding columns in parallel.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{RecordBatch, new_empty_array};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
@@ -267,15 +267,21 @@ impl<W: Write> ParquetWriter<W> {
     }
 }
 
+/// One top-level column to encode: its index and its leaf writers.
+type Job = (usize, Vec<ArrowColumnWriter>);
+
+/// A column's encoded chunks (one per leaf).
+type Chunks = Result<Vec<ArrowColumnChunk>, ParquetWriteError>;
+
 /// Encodes each job's column over `batches` and closes its writers, on up to `threads`
 /// threads (jobs are taken largest first), returning the chunks in column order.
 fn encode_columns(
-    jobs: Vec<(usize, Vec<ArrowColumnWriter>)>,
+    jobs: Vec<Job>,
     schema: &Schema,
     batches: &[RecordBatch],
     threads: usize,
 ) -> Result<Vec<ArrowColumnChunk>, ParquetWriteError> {
-    let run = |(col, writers): (usize, Vec<ArrowColumnWriter>)| -> Result<Vec<ArrowColumnChunk>, ParquetWriteError> {
+    let run = |(col, writers): Job| -> Chunks {
         let field = schema.field(col);
         let mut writers = writers;
         for batch in batches {
@@ -298,10 +304,8 @@ fn encode_columns(
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     let size = |c: usize| batches.iter().map(|b| b.column(c).get_array_memory_size()).sum::<usize>();
     order.sort_by_key(|&j| std::cmp::Reverse(size(jobs[j].0)));
-    let slots: Vec<std::sync::Mutex<Option<(usize, Vec<ArrowColumnWriter>)>>> =
-        jobs.into_iter().map(|j| std::sync::Mutex::new(Some(j))).collect();
-    let results: Vec<std::sync::Mutex<Option<Result<Vec<ArrowColumnChunk>, ParquetWriteError>>>> =
-        (0..slots.len()).map(|_| std::sync::Mutex::new(None)).collect();
+    let slots: Vec<Mutex<Option<Job>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let results: Vec<Mutex<Option<Chunks>>> = (0..slots.len()).map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let work = || {
         loop {
@@ -318,7 +322,7 @@ fn encode_columns(
     };
     std::thread::scope(|s| {
         for _ in 1..threads {
-            s.spawn(&work);
+            s.spawn(work);
         }
         work();
     });
