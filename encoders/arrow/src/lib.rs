@@ -41,7 +41,10 @@
 //!
 //! Batches are written as they arrive, one message per input batch, in IPC metadata V5
 //! with 64-byte buffer alignment; the types are exactly the input's Arrow types (a
-//! timestamp stays a timestamp with its unit and zone), nulls are kept. Both formats stream
+//! timestamp stays a timestamp with its unit and zone), nulls are kept. A
+//! dictionary-encoded column may change its dictionary between batches in the stream
+//! format; the file format cannot express that, and such a table fails with
+//! [`EncodeError::Backend`] at the batch that changes it. Both formats stream
 //! ([`Output::Streaming`](tessera_core::Output)): memory holds one encoded batch at a time
 //! and no `Seek` is needed.
 //!
@@ -287,6 +290,24 @@ mod tests {
         assert!(matches!(EncodeError::from(err), EncodeError::Input(_)));
         // The writer is still usable and the file still valid.
         assert_eq!(read_file(&w.finish().unwrap()).len(), 0);
+    }
+
+    #[test]
+    fn replaced_dictionaries_work_in_streams_and_fail_cleanly_in_files() {
+        use arrow::array::{Array, DictionaryArray};
+        use arrow::datatypes::Int32Type;
+        let a: DictionaryArray<Int32Type> = vec!["x", "y", "x"].into_iter().collect();
+        let b: DictionaryArray<Int32Type> = vec!["z", "z"].into_iter().collect();
+        let schema = Arc::new(Schema::new(vec![Field::new("d", a.data_type().clone(), true)]));
+        let batch = |arr: DictionaryArray<Int32Type>| {
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(arr) as ArrayRef]).unwrap()
+        };
+        let t = Table::from_batches(schema.clone(), vec![batch(a), batch(b)]).unwrap();
+        let expected: Vec<RecordBatch> = t.stream().map(Result::unwrap).collect();
+        assert_eq!(read_stream(&encode(&ArrowStreamEncoder, &t, &Params::new()).unwrap()), expected);
+        let err = encode(&ArrowFileEncoder, &t, &Params::new()).unwrap_err();
+        assert!(matches!(err, EncodeError::Backend { .. }), "{err}");
+        assert!(err.to_string().contains("Dictionary replacement"), "{err}");
     }
 
     #[test]

@@ -256,6 +256,24 @@ mod tests {
     }
 
     #[test]
+    fn dictionary_columns_with_changing_dictionaries_round_trip() {
+        use arrow::array::{Array, DictionaryArray};
+        use arrow::datatypes::Int32Type;
+        let a: DictionaryArray<Int32Type> = vec!["x", "y", "x"].into_iter().collect();
+        let b: DictionaryArray<Int32Type> = vec![Some("z"), None].into_iter().collect();
+        let schema = Arc::new(Schema::new(vec![Field::new("d", a.data_type().clone(), true)]));
+        let batch = |arr: DictionaryArray<Int32Type>| {
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(arr) as ArrayRef]).unwrap()
+        };
+        let t = Table::from_batches(schema.clone(), vec![batch(a), batch(b)]).unwrap();
+        let (meta, back) = read(encode(&t, &Params::new()).unwrap());
+        assert_eq!(meta.schema(), &schema);
+        let strings = arrow::compute::cast(concat(&back).column(0), &DataType::Utf8).unwrap();
+        let strings = strings.as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(strings.iter().collect::<Vec<_>>(), [Some("x"), Some("y"), Some("x"), Some("z"), None]);
+    }
+
+    #[test]
     fn datasets_export_their_table_form() {
         let mut ds = Dataset::default();
         let v =
