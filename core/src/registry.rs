@@ -97,10 +97,13 @@ impl Registry {
     }
 
     /// Media types a family accepts, for `/api/v1/` `formats`: each canonical type followed
-    /// by its media-type aliases.
+    /// by its media-type aliases. The family's default (lowest `default_rank`) comes first, as in Tiled's listing; the
+    /// rest follow by rank, then media type.
     pub fn formats(&self, family: Family) -> Vec<String> {
+        let mut specs: Vec<&Spec> = self.specs(family).collect();
+        specs.sort_by(|a, b| (a.default_rank, &a.media_type).cmp(&(b.default_rank, &b.media_type)));
         let mut out = Vec::new();
-        for s in self.specs(family) {
+        for s in specs {
             out.push(s.media_type.to_string());
             out.extend(s.aliases.iter().filter(|a| a.contains('/')).map(|a| a.to_string()));
         }

@@ -17,7 +17,9 @@ use crate::dtype::TimeUnit;
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
 /// Howard Hinnant's `civil_from_days`, valid for the whole `i64` day range we can reach.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
+    // i128 throughout: day counts near i64::MAX (datetime64[D] or [W] of any bit pattern)
+    // must not overflow.
+    let z = i128::from(z) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -26,7 +28,8 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    // |y| <= i64::MAX / 365 + 1, so it fits.
+    ((if m <= 2 { y + 1 } else { y }) as i64, m, d)
 }
 
 /// (year, month, day) to days since 1970-01-01.
@@ -45,7 +48,7 @@ fn push2(out: &mut Vec<u8>, v: u32) {
     out.push(b'0' + (v % 10) as u8);
 }
 
-fn push_year(out: &mut Vec<u8>, y: i64) {
+fn push_year(out: &mut Vec<u8>, y: i128) {
     if (0..=9999).contains(&y) {
         let y = y as u32;
         push2(out, y / 100);
@@ -64,7 +67,7 @@ fn push_year(out: &mut Vec<u8>, y: i64) {
 /// Writes the date part `YYYY-MM-DD` of a day count.
 pub fn write_date(out: &mut Vec<u8>, days: i64) {
     let (y, m, d) = civil_from_days(days);
-    push_year(out, y);
+    push_year(out, i128::from(y));
     out.push(b'-');
     push2(out, m);
     out.push(b'-');
@@ -74,9 +77,9 @@ pub fn write_date(out: &mut Vec<u8>, days: i64) {
 /// Writes `value` (a count of `unit` since the epoch) as ISO 8601 without a zone.
 pub fn write_datetime(out: &mut Vec<u8>, value: i64, unit: TimeUnit) {
     match unit {
-        TimeUnit::Year => return push_year(out, 1970 + value),
+        TimeUnit::Year => return push_year(out, 1970 + i128::from(value)),
         TimeUnit::Month => {
-            let y = 1970 + value.div_euclid(12);
+            let y = 1970 + i128::from(value.div_euclid(12));
             push_year(out, y);
             out.push(b'-');
             push2(out, value.rem_euclid(12) as u32 + 1);
@@ -159,6 +162,19 @@ mod tests {
     #[test]
     fn civil_round_trips() {
         for d in [-1_000_000i64, -719_468, -1, 0, 1, 18_262, 2_932_896, 1_000_000] {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        // Extremes found by fuzzing: no overflow, a well-formed date.
+        for d in [i64::MAX, i64::MIN, i64::MAX - 719_468] {
+            let mut out = Vec::new();
+            write_date(&mut out, d);
+            write_datetime(&mut out, d, TimeUnit::Week);
+            write_datetime(&mut out, d, TimeUnit::Month);
+            write_datetime(&mut out, d, TimeUnit::Year);
+            assert!(!out.is_empty());
+        }
+        for d in [0i64] {
             let (y, m, dd) = civil_from_days(d);
             assert_eq!(days_from_civil(y, m, dd), d);
         }

@@ -19,11 +19,10 @@ fn replay(data: &[u8]) {
     assert_eq!(r.is_ok(), array.ndim() <= 2, "{r:?}");
 }
 
-/// Day counts near `i64::MAX` (datetime64[D]/[W]) overflow `tessera_core::time::civil_from_days`
-/// (a panic in debug builds, a wrong date in release): a core bug, reported; this replays the
-/// fuzz input once core is fixed.
+/// Day counts near `i64::MAX` (datetime64[D]/[W]) overflowed `tessera_core::time::civil_from_days`
+/// (a panic in debug builds, a wrong date in release), found by fuzz/encode_html; fixed in core
+/// with i128 arithmetic. Replays the fuzz input.
 #[test]
-#[ignore = "tessera_core::time::civil_from_days overflows on day counts near i64::MAX (core bug)"]
 fn datetime64_day_overflow() {
     replay(include_bytes!("../regressions/datetime64-day-overflow.bin"));
 }
