@@ -476,6 +476,27 @@ pub fn push_f64_text(v: f64, out: &mut Vec<u8>) {
     push_float_str(b.format_finite(v).as_bytes(), v.abs() >= 1e16, out);
 }
 
+/// Writes `a`, `sep` and `b` into `out`: the same bytes as [`push_f64_text`] of `a`, the
+/// separator, and [`push_f64_text`] of `b`, but faster for two ordinary floats (formatted
+/// into two buffers before either is copied, so the copies do not wait on the formatting
+/// stores). For rows of float arrays.
+#[inline]
+pub fn push_f64_pair_text(a: f64, b: f64, sep: u8, out: &mut Vec<u8>) {
+    // The cases push_f64_text treats specially: non-finite, half-integral, huge.
+    let ordinary = |v: f64| v.is_finite() && v.abs() < 1e16 && ((v * 2.0) as i64) as f64 != v * 2.0;
+    if !(ordinary(a) && ordinary(b)) {
+        push_f64_text(a, out);
+        out.push(sep);
+        push_f64_text(b, out);
+        return;
+    }
+    let (mut ba, mut bb) = (zmij::Buffer::new(), zmij::Buffer::new());
+    let (sa, sb) = (ba.format_finite(a), bb.format_finite(b));
+    push_short(sa.as_bytes(), out);
+    out.push(sep);
+    push_short(sb.as_bytes(), out);
+}
+
 /// Writes the text of an `f32` into `out`: the same bytes as [`write_f32_text`], computed
 /// as [`push_f64_text`] does (integral and half-integral values below 2^22 through integer
 /// formatting).
@@ -941,6 +962,33 @@ mod tests {
             push_json_str(s, &mut a);
             write_json_str(s, &mut b);
             assert_eq!(a, b, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn paired_floats_match_single_ones() {
+        let vals = [
+            0.1,
+            -0.0,
+            0.5,
+            3.0,
+            f64::NAN,
+            f64::INFINITY,
+            1e16,
+            1e21,
+            5e-324,
+            0.841_470_984_807_896_5,
+            -2.5e-300,
+        ];
+        for a in vals {
+            for b in vals {
+                let (mut x, mut y) = (Vec::new(), Vec::new());
+                push_f64_pair_text(a, b, b',', &mut x);
+                push_f64_text(a, &mut y);
+                y.push(b',');
+                push_f64_text(b, &mut y);
+                assert_eq!(x, y, "{a:e} {b:e}");
+            }
         }
     }
 

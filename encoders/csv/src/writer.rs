@@ -6,7 +6,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::Schema;
 use ndarray::ArrayViewD;
 use tessera_core::array::{ArrayVisitor, Element, cell_from_bytes};
-use tessera_core::columns::{ColumnFormatter, is_binary, push_f32_text, push_f64_text};
+use tessera_core::columns::{ColumnFormatter, is_binary, push_f32_text, push_f64_pair_text, push_f64_text};
 use tessera_core::encoder::row_slabs;
 use tessera_core::raw::SLAB_BYTES;
 use tessera_core::{ArraySource, DataType, EncodeError, MediaType, NdArray};
@@ -169,6 +169,10 @@ impl<W: Write> CsvWriter<W> {
                     },
                 )?;
             }
+            DataType::Float64 if plain && cols > 1 => {
+                let v = a.as_slice::<f64>().map_err(|e| EncodeError::Input(Box::new(e)))?;
+                self.put_f64_rows(v, cols)?;
+            }
             DataType::Float64 => {
                 let v = a.as_slice::<f64>().map_err(|e| EncodeError::Input(Box::new(e)))?;
                 self.put_rows(rows, cols, |_| !plain, |r, c, out| push_f64_text(v[r * cols + c], out))?;
@@ -182,6 +186,33 @@ impl<W: Write> CsvWriter<W> {
                 let check = !plain
                     || matches!(dt, DataType::Unicode(_) | DataType::Bytes(_) | DataType::Record { .. });
                 self.put_rows(rows, cols, |_| check, |r, c, out| a.cell(r * cols + c).write_text(out))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the rows of a float64 matrix (`cols` > 1, no field needs quoting), two
+    /// values at a time: the hot loop of large array exports.
+    fn put_f64_rows(&mut self, v: &[f64], cols: usize) -> Result<(), EncodeError> {
+        let eol: &[u8] = if self.opts.crlf { b"\r\n" } else { b"\n" };
+        let delim = self.opts.delimiter;
+        let buf = &mut self.buf;
+        for row in v.chunks_exact(cols) {
+            let mut pairs = row.chunks_exact(2);
+            for (k, p) in pairs.by_ref().enumerate() {
+                if k > 0 {
+                    buf.push(delim);
+                }
+                push_f64_pair_text(p[0], p[1], delim, buf);
+            }
+            if let [last] = pairs.remainder() {
+                buf.push(delim);
+                push_f64_text(*last, buf);
+            }
+            buf.extend_from_slice(eol);
+            if buf.len() >= FLUSH_BYTES {
+                self.out.write_all(buf)?;
+                buf.clear();
             }
         }
         Ok(())
