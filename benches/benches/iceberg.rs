@@ -8,8 +8,10 @@
 //! Target: faster than pyiceberg.
 //!
 //! Cases: `encode/iceberg/t1_create` (a new table per iteration), `encode/iceberg/t1_append`
-//! (one more snapshot on the same table per iteration), `encode/iceberg/t1_replace`.
-//! Throughput is T1's input bytes.
+//! (one more snapshot on the same table per iteration), `encode/iceberg/t1_replace`, and
+//! `encode/iceberg/t1_create_2writers` (two data files written in parallel). Throughput is
+//! T1's input bytes. On a busy machine wall times are noise: compare CPU time too
+//! (`iceberg_export --workload t1 --repeat N` under `/usr/bin/time`, see the script).
 //!
 //! Run: `cargo bench -p tessera-benches --features iceberg --bench iceberg`.
 
@@ -36,6 +38,13 @@ fn iceberg(c: &mut Criterion) {
         b.iter(|| {
             let name = format!("bench.create_{}", n.fetch_add(1, Ordering::Relaxed));
             exporter.export(Box::new(t1.stream()), &name, &IcebergOptions::default()).expect("export")
+        })
+    });
+    let two = IcebergOptions::default().with_writers(2);
+    g.bench_function("t1_create_2writers", |b| {
+        b.iter(|| {
+            let name = format!("bench.create_{}", n.fetch_add(1, Ordering::Relaxed));
+            exporter.export(Box::new(t1.stream()), &name, &two).expect("export")
         })
     });
     let append = IcebergOptions::default().with_if_exists(IfExists::Append);

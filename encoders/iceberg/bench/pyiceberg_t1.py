@@ -6,7 +6,9 @@ warehouse), the input already a pyarrow table. Cases as in the Rust bench:
 - append:  table.append(t1) on an existing table
 - replace: table.overwrite(t1) (pyiceberg's in-place replacement of the contents)
 
-One warm-up, then the median of N runs (default 5). Needs pyiceberg[sql-sqlite]==0.12.0 and
+One warm-up, then the median of N runs (default 5), wall time and the process's CPU time
+(all threads; compare it with `iceberg_export --repeat` under `/usr/bin/time` when the
+machine is busy and wall times are noise). Needs pyiceberg[sql-sqlite]==0.12.0 and
 pyarrow==26.0.1.
 
     python encoders/iceberg/bench/pyiceberg_t1.py [--runs N]
@@ -66,14 +68,16 @@ def main() -> None:
                  "t1_replace": lambda: replaced.overwrite(data)}
         for name, fn in cases.items():
             fn()  # warm-up
-            times = []
+            times, cpu = [], []
             for _ in range(args.runs):
-                start = time.perf_counter()
+                start, cstart = time.perf_counter(), time.process_time()
                 fn()
                 times.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - cstart)
             med = statistics.median(times)
             print(f"pyiceberg {name}: median {med:.3f} s over {args.runs} runs "
-                  f"({nbytes / med / 1e6:.0f} MB/s of input), min {min(times):.3f} s")
+                  f"({nbytes / med / 1e6:.0f} MB/s of input), min {min(times):.3f} s; "
+                  f"CPU time (all threads) median {statistics.median(cpu):.3f} s")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

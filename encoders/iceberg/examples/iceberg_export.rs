@@ -8,14 +8,16 @@
 //!                [--catalog-name NAME] [--if-exists error|append|replace]
 //!                [--columns a,b] [--where EXPR] [--override COL=TYPE]... [--convert-types]
 //!                [--batch-size-bytes N] [--target-file-size-bytes N] [--writers N]
+//!                [--repeat N]
 //! ```
 //!
 //! `--input` reads an Arrow IPC file (what pyarrow's `ipc.new_file` writes); `--workload`
 //! generates the shared T1/T2 benchmark table (or its first ROWS rows). A `--uri` of
 //! `http(s)://` is a REST catalog (feature `rest`), anything else a SQL catalog (which needs
 //! `--warehouse`). `--fail-after-batches N` makes the source fail after N batches (for
-//! failure tests). The report is printed as one JSON object; an error as
-//! `{"error": kind, "message": ...}` with exit status 1.
+//! failure tests). `--repeat N` runs the export N times (into `TABLE_0`..`TABLE_{N-1}` when
+//! N > 1; for timing: the process's CPU time minus a run with N = 1). Each report is printed
+//! as one JSON object; an error as `{"error": kind, "message": ...}` with exit status 1.
 
 #![allow(clippy::unwrap_used)]
 
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
     let (mut uri, mut warehouse, mut table, mut input, mut workload) = (None, None, None, None, None);
     let (mut name, mut columns, mut filter, mut batch_rows) = (None, Vec::new(), None, None);
     let mut fail_after = None;
+    let mut repeat = 1usize;
     let mut options = IcebergOptions::default();
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
                         .with_schema_override(c, parse_data_type(t).map_err(|e| e.to_string())?);
                 }
                 "--convert-types" => options = options.clone().with_convert_types(true),
+                "--repeat" => repeat = val()?.parse().map_err(|e| format!("{e}"))?,
                 "--writers" => {
                     options = options.clone().with_writers(val()?.parse().map_err(|e| format!("{e}"))?)
                 }
@@ -145,18 +149,18 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let mut stream = query(Box::new(source.stream()), &columns, filter.as_deref()).unwrap();
-    if let Some(n) = fail_after {
-        stream = Box::new(FailAfter { inner: stream, left: n });
-    }
-    match export_iceberg(stream, &config, &table, &options) {
-        Ok(r) => {
-            let report = serde_json::to_string(&r).unwrap();
-            println!("{report}");
-            ExitCode::SUCCESS
+    for i in 0..repeat {
+        let mut stream = query(Box::new(source.stream()), &columns, filter.as_deref()).unwrap();
+        if let Some(n) = fail_after {
+            stream = Box::new(FailAfter { inner: stream, left: n });
         }
-        Err(e) => fail(&e),
+        let name = if repeat > 1 { format!("{table}_{i}") } else { table.clone() };
+        match export_iceberg(stream, &config, &name, &options) {
+            Ok(r) => println!("{}", serde_json::to_string(&r).unwrap()),
+            Err(e) => return fail(&e),
+        }
     }
+    ExitCode::SUCCESS
 }
 
 fn fail(e: &tessera_iceberg::IcebergError) -> ExitCode {

@@ -152,7 +152,8 @@
 //! The source is read on a blocking thread and handed over through a two-slot channel;
 //! batches larger than `batch_size_bytes` are split; Parquet row groups are flushed at the
 //! table's `write.parquet.row-group-size-bytes` (128 MiB), files roll at
-//! `write.target-file-size-bytes` (512 MiB). Partitioned tables (append to a table made
+//! `write.target-file-size-bytes` (512 MiB). [`IcebergOptions::with_writers`] writes several
+//! files at once (one row group buffered each). Partitioned tables (append to a table made
 //! elsewhere) keep one open file per partition.
 //!
 //! # Async and blocking use
@@ -184,7 +185,6 @@ pub use error::{ErrorKind, IcebergError};
 pub use export::{EXPORT_ID_PROPERTY, ExportReport};
 pub use options::{
     DEFAULT_BATCH_SIZE_BYTES, ExportAction, ExportEvent, ExportObserver, IcebergOptions, IfExists,
-    default_writers,
 };
 pub use types::parse_data_type;
 
@@ -245,9 +245,10 @@ impl IcebergExporter {
     /// [`IcebergCatalog::open`] otherwise.
     pub fn open(config: &CatalogConfig) -> Result<Self, IcebergError> {
         refuse_inside_runtime("IcebergExporter::open")?;
-        // One worker thread per parallel data file writer (see IcebergOptions::with_writers).
+        // Threads for parallel data file writers (IcebergOptions::with_writers); idle otherwise.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(default_writers())
+            .worker_threads(threads)
             .thread_name("tessera-iceberg")
             .enable_all()
             .build()

@@ -169,11 +169,6 @@ where
     }
 }
 
-/// Default of [`IcebergOptions::with_writers`]: the number of CPUs, at most 4.
-pub fn default_writers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-}
-
 /// Default of [`IcebergOptions::with_batch_size_bytes`]: 128 MiB, as Pixeltable.
 pub const DEFAULT_BATCH_SIZE_BYTES: usize = 128 * 1024 * 1024;
 
@@ -268,9 +263,12 @@ impl IcebergOptions {
 
     /// How many data files are written at the same time, each by a task of its own (so on
     /// as many cores, on a multi-thread runtime; [`IcebergExporter`](crate::IcebergExporter)
-    /// has one). Input chunks go to them in turn. Each buffers up to one Parquet row group,
-    /// so memory grows with it. Default: the number of CPUs, at most 4 ([`default_writers`]);
-    /// 0 is treated as 1. Partitioned tables are written by one task (one file per partition).
+    /// has one with up to 4 threads). Input chunks go to them in turn. Default 1: one file at
+    /// a time, rolled at the target size. More writers shorten large exports when cores are
+    /// idle, at the cost of more CPU in all (each file has its own dictionaries and
+    /// compressor) and memory (each buffers up to one Parquet row group); on a busy machine
+    /// they only add that cost. 0 is treated as 1. Partitioned tables are written by one task
+    /// (one file per partition).
     pub fn with_writers(mut self, writers: usize) -> Self {
         self.writers = Some(writers.max(1));
         self
@@ -315,7 +313,7 @@ impl IcebergOptions {
 
     /// See [`with_writers`](Self::with_writers).
     pub fn writers(&self) -> usize {
-        self.writers.unwrap_or_else(default_writers)
+        self.writers.unwrap_or(1)
     }
 
     /// See [`with_snapshot_property`](Self::with_snapshot_property).

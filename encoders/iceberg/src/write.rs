@@ -191,12 +191,14 @@ impl Worker {
     }
 }
 
+// One per export: the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Sink {
     /// Unpartitioned tables: chunks go round-robin to `writers` tasks, each rolling its own
     /// files, so encoding runs on several cores.
     Parallel(Vec<Worker>),
     /// Partitioned tables: one writer per partition, in this task.
-    Partitioned(Box<FanoutWriter<Builder>>, RecordBatchPartitionSplitter),
+    Partitioned(FanoutWriter<Builder>, RecordBatchPartitionSplitter),
 }
 
 /// The error of a worker whose channel closed: it failed; its own error is collected later.
@@ -267,7 +269,7 @@ pub(crate) async fn write_data(
         let splitter =
             RecordBatchPartitionSplitter::try_new_with_computed_values(schema.clone(), spec.clone())
                 .map_err(|e| backend("the table's partition spec cannot be computed", e))?;
-        Sink::Partitioned(Box::new(FanoutWriter::new(builder)), splitter)
+        Sink::Partitioned(FanoutWriter::new(builder), splitter)
     };
 
     let mut out = Written::default();

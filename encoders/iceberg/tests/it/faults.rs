@@ -105,10 +105,11 @@ fn failure_before_the_write() {
 
 #[test]
 fn the_source_fails_mid_stream() {
-    for mode in [IfExists::Replace, IfExists::Append] {
+    for (mode, writers) in [(IfExists::Replace, 1), (IfExists::Append, 1), (IfExists::Replace, 3)] {
         let wh = Wh::new();
         let src = Scripted::new(&new_data(mode), Some("disk on fire"));
-        let err = check_fault(mode, Box::new(src), IcebergOptions::default(), &wh);
+        let options = IcebergOptions::default().with_writers(writers).with_batch_size_bytes(512);
+        let err = check_fault(mode, Box::new(src), options, &wh);
         assert_eq!(err.kind(), ErrorKind::Input);
         let m = err.to_string();
         assert!(m.starts_with("export_iceberg(): reading the source failed after 500 row(s): "), "{m}");
@@ -118,9 +119,10 @@ fn the_source_fails_mid_stream() {
 
 #[test]
 fn stopped_mid_stream() {
-    for mode in [IfExists::Replace, IfExists::Append] {
+    for (mode, writers) in [(IfExists::Replace, 1), (IfExists::Append, 1), (IfExists::Append, 4)] {
         let wh = Wh::new();
-        let err = check_fault(mode, stream(&new_data(mode)), stop_at("batch-written", 3), &wh);
+        let options = stop_at("batch-written", 7).with_writers(writers);
+        let err = check_fault(mode, stream(&new_data(mode)), options, &wh);
         assert_eq!(err.kind(), ErrorKind::Aborted);
     }
 }

@@ -511,6 +511,13 @@ fn large_inputs_are_chunked_and_files_roll() {
     use parquet::file::reader::FileReader;
     let col = reader.metadata().row_group(0).column(0).compression();
     assert!(matches!(col, parquet::basic::Compression::ZSTD(_)), "{col:?}");
+
+    // three writers at once: at least one file each, the same rows, still one snapshot
+    let o = IcebergOptions::default().with_batch_size_bytes(64 * 1024).with_writers(3);
+    let r = export_iceberg(stream(&t), &wh.config, "ns.par", &o).unwrap();
+    assert!(r.data_files >= 3, "{r:?}");
+    assert_eq!(e.describe_table("ns.par").unwrap().snapshots.len(), 1);
+    assert_eq!(read_text(&e, "ns.par"), table_text(&t));
 }
 
 #[test]
