@@ -18,6 +18,11 @@ use std::path::Path;
 use tempfile::NamedTempFile;
 use tessera_core::EncodeError;
 
+/// Inputs up to this many bytes are exported through a file built in memory (libhdf5's
+/// core driver) rather than a temporary file; larger ones through the temporary file, so
+/// memory stays bounded.
+pub const MEMORY_LIMIT: usize = 64 << 20;
+
 /// Runs `f` with the shared C-library lock held.
 pub(crate) fn with_lock<T>(f: impl FnOnce() -> T) -> T {
     let _guard = hdf5_metno_sys::LOCK.lock();

@@ -117,10 +117,12 @@
 //! `spawn_blocking`). libnetcdf and libhdf5 need a file: the encoders write a temporary file
 //! (in `TMPDIR`, or the directory of `Nc4Options::with_temp_dir` /
 //! `Hdf5Options::with_temp_dir`), stream it to the sink and delete it, also when they
-//! fail or panic. The HDF5 encoder builds the file of an input of up to `MEMORY_LIMIT`
-//! (64 MiB) in memory instead (libhdf5's core driver, `Hdf5Options::with_in_memory`),
-//! which spares the file system round trip; larger inputs, and tables (whose size is known
-//! only once read), go through the temporary file, so memory stays bounded.
+//! fail or panic. The registered encoders build the file of an input of up to
+//! `MEMORY_LIMIT` (64 MiB) in memory instead (libhdf5's core driver through
+//! `Hdf5Options::with_in_memory`, libnetcdf's `nc_create_mem` through
+//! `Nc4Options::with_in_memory`), which spares the file system round trip; larger inputs,
+//! and tables (whose size is known only once read), go through the temporary file, so
+//! memory stays bounded.
 //!
 //! Exact output bytes are not covered by semver; the mappings above are.
 //!
@@ -141,8 +143,10 @@ mod nc3;
 mod nc4;
 
 pub use attrs::JSON_ATTRS;
+#[cfg(any(feature = "netcdf4", feature = "hdf5"))]
+pub use clib::MEMORY_LIMIT;
 #[cfg(feature = "hdf5")]
-pub use hdf5::{ARRAY_DATASET, HDF5, Hdf5Encoder, Hdf5Options, Hdf5Writer, MEMORY_LIMIT};
+pub use hdf5::{ARRAY_DATASET, HDF5, Hdf5Encoder, Hdf5Options, Hdf5Writer};
 pub use nc3::{NETCDF3, Nc3Encoder, Nc3Format, Nc3Options, Nc3Writer};
 #[cfg(feature = "netcdf4")]
 pub use nc4::{NETCDF4, Nc4Encoder, Nc4Options, Nc4Writer};

@@ -727,17 +727,13 @@ fn write_columns(loc: hdf5_metno_sys::h5i::hid_t, columns: &[Column]) -> Result<
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Hdf5Encoder;
 
-/// Inputs up to this many bytes are exported through an in-memory file (no temporary
-/// file); larger ones through a temporary file, so memory stays bounded.
-pub const MEMORY_LIMIT: usize = 64 << 20;
-
 fn run(
     params: &Params,
     out: &mut dyn Write,
     input_bytes: Option<usize>,
     f: impl FnOnce(&mut Hdf5Writer<&mut dyn Write>) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
-    let in_memory = input_bytes.is_some_and(|n| n <= MEMORY_LIMIT);
+    let in_memory = input_bytes.is_some_and(|n| n <= clib::MEMORY_LIMIT);
     let mut w = Hdf5Options::from_params(params)?.with_in_memory(in_memory).build(out)?;
     f(&mut w)?;
     w.finish().map(|_| ())

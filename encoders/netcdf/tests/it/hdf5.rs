@@ -319,3 +319,16 @@ fn no_temporary_file_is_left_behind() {
     assert!(matches!(w.finish(), Err(EncodeError::Io(_))));
     assert_eq!(entries(dir.path()), 0);
 }
+
+#[test]
+fn memory_and_temp_file_agree() {
+    let via = |in_memory: bool| {
+        let mut w = Hdf5Options::default().with_in_memory(in_memory).build(Vec::new()).unwrap();
+        w.write_tree(&fixtures::demo_tree()).unwrap();
+        w.finish().unwrap()
+    };
+    let (mem, file) = (open(&via(true)), open(&via(false)));
+    assert_eq!(members(&mem.file), members(&file.file));
+    let pets = |o: &Opened| o.file.dataset("structured_data/pets").unwrap().read_raw::<Pet>().unwrap()[1].age;
+    assert_eq!(pets(&mem), pets(&file));
+}

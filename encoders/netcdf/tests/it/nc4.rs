@@ -151,3 +151,30 @@ fn no_temporary_file_is_left_behind() {
     assert!(matches!(w.write(&fixtures::demo_dataset()), Err(EncodeError::Io(_))));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// The in-memory path (the registered encoder's, up to `MEMORY_LIMIT`) and the temporary
+/// file path give files with the same content.
+#[test]
+fn memory_and_temp_file_agree() {
+    let ds = fixtures::every_dtype_dataset();
+    let via = |in_memory: bool| {
+        let mut w = Nc4Options::default().with_in_memory(in_memory).build(Vec::new());
+        w.write(&ds).unwrap();
+        w.finish().unwrap()
+    };
+    let (mem, file) = (open(&via(true)), open(&via(false)));
+    for v in file.file.variables() {
+        let m = mem.file.variable(&v.name()).unwrap();
+        assert_eq!(m.vartype(), v.vartype(), "{}", v.name());
+        if v.vartype() == netcdf::types::NcVariableType::String {
+            for i in 0..v.len() {
+                assert_eq!(m.get_string([i]).unwrap(), v.get_string([i]).unwrap());
+            }
+        } else {
+            assert_eq!(m.get_raw_values(..).ok(), v.get_raw_values(..).ok(), "{}", v.name());
+        }
+        let names = |x: &netcdf::Variable| x.attributes().map(|a| a.name().to_owned()).collect::<Vec<_>>();
+        assert_eq!(names(&m), names(&v));
+    }
+    assert_eq!(mem.file.attributes().count(), file.file.attributes().count());
+}

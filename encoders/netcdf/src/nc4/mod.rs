@@ -1,4 +1,8 @@
-//! NetCDF-4 (`application/x-netcdf4`) through libnetcdf and the `netcdf` crate.
+//! NetCDF-4 (`application/x-netcdf4`) through libnetcdf: the `netcdf` crate writes a
+//! temporary file; inputs up to [`MEMORY_LIMIT`](crate::MEMORY_LIMIT) are built in memory
+//! instead ([`memory`]).
+
+mod memory;
 
 use std::ffi::{CString, c_char};
 use std::io::Write;
@@ -42,6 +46,7 @@ fn backend(e: netcdf::Error) -> EncodeError {
 #[non_exhaustive]
 pub struct Nc4Options {
     temp_dir: Option<PathBuf>,
+    in_memory: bool,
 }
 
 impl Nc4Options {
@@ -55,6 +60,13 @@ impl Nc4Options {
     /// The directory set, if any.
     pub fn temp_dir(&self) -> Option<&std::path::Path> {
         self.temp_dir.as_deref()
+    }
+
+    /// Build the file in memory (libnetcdf's `nc_create_mem`) instead of a temporary file:
+    /// no file system round trip, but the whole file is held in memory. Default: `false`.
+    pub fn with_in_memory(mut self, in_memory: bool) -> Self {
+        self.in_memory = in_memory;
+        self
     }
 
     /// Options from media-type parameters (there are none yet).
@@ -95,6 +107,12 @@ impl<W: Write> Nc4Writer<W> {
         }
         let enc = cf::encode(dataset, Profile::Nc4, &NETCDF4)?;
         self.written = true;
+        if self.options.in_memory {
+            let hint = dataset.variables().map(|(_, v)| v.data.as_bytes().len()).sum::<usize>() + (1 << 20);
+            let image = with_lock(|| memory::write(&enc, hint))?;
+            self.out.write_all(&image)?;
+            return Ok(());
+        }
         let tmp = clib::temp_file(self.options.temp_dir.as_deref(), ".nc")?;
         with_lock(|| write_file(&tmp, &enc))?;
         clib::stream_out(tmp, &mut self.out)
@@ -271,7 +289,9 @@ impl DatasetEncoder for Nc4Encoder {
     }
 
     fn encode(&self, dataset: &Dataset, params: &Params, out: &mut dyn Write) -> Result<(), EncodeError> {
-        let mut w = Nc4Options::from_params(params)?.build(out);
+        let bytes: usize = dataset.variables().map(|(_, v)| v.data.as_bytes().len()).sum();
+        let in_memory = bytes <= clib::MEMORY_LIMIT;
+        let mut w = Nc4Options::from_params(params)?.with_in_memory(in_memory).build(out);
         w.write(dataset)?;
         w.finish().map(|_| ())
     }
