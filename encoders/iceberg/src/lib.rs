@@ -159,7 +159,7 @@
 //! # Async and blocking use
 //!
 //! [`IcebergCatalog`] is the async API (open, export, on the caller's tokio runtime).
-//! [`IcebergExporter`] and [`export_iceberg`] own a private current-thread runtime; they
+//! [`IcebergExporter`] and [`export_iceberg`] own a private tokio runtime (up to 4 threads); they
 //! refuse to run inside a tokio runtime ([`ErrorKind::Runtime`]), where blocking would
 //! stall the runtime — use the async API there.
 //!
