@@ -46,9 +46,11 @@
 //! without columns is not a Parquet file: both are
 //! [`EncodeError::Unsupported`](tessera_core::EncodeError) before any byte.
 //!
-//! Row groups hold at most 131,072 rows or 64 MiB of input (whichever comes first); each
-//! is encoded — its columns on several threads — and written to the sink as soon as it is
-//! full: memory is bounded by one row group, and the format streams
+//! Row groups hold at most 131,072 rows or 64 MiB of input (whichever comes first). With
+//! `n` threads (the available parallelism, at most 4), every `n` full row groups are
+//! encoded — one column of one row group per thread at a time — and written to the sink
+//! in order: memory is bounded by `n` row groups, the output does not depend on `n`, and
+//! the format streams
 //! ([`Output::Streaming`](tessera_core::Output)) into any `Write`, no `Seek` needed.
 //!
 //! # Parameters

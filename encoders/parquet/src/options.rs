@@ -49,11 +49,15 @@ pub enum ParquetCompression {
 
 impl Default for ParquetCompression {
     /// Zstandard level 1 when the `zstd` feature is on (it is by default), else Snappy,
-    /// else none. On T1 (the shared benchmark table) zstd-1 writes a file about a third
-    /// smaller than snappy for a little more CPU and reads back as fast; every current
-    /// Parquet reader (pyarrow, polars, DuckDB, Spark, Trino) reads it, and it is polars'
-    /// default. A downloaded export is limited by the network far more often than by the
-    /// encoder, so the smaller file serves users better.
+    /// else none.
+    ///
+    /// Why zstd-1 rather than snappy (pyarrow's and DuckDB's default): on T1, the shared
+    /// benchmark table (1M rows, ints, floats, short strings, timestamps), it writes 13.9 MB
+    /// instead of 22.3 MB — 38 % less — for about 40 % more encoding CPU, and it decodes
+    /// about as fast. An export is downloaded, usually over a link slower than the encoder
+    /// (22 MB at 100 MB/s is 0.2 s, the whole zstd encode about 0.1 s), so the smaller file
+    /// reaches the user sooner and costs less to store. Every current reader (pyarrow,
+    /// polars, DuckDB, Spark, Trino, parquet-rs) reads it, and it is polars' default.
     fn default() -> Self {
         if cfg!(feature = "zstd") {
             ParquetCompression::Zstd(DEFAULT_ZSTD_LEVEL)
@@ -244,9 +248,9 @@ impl ParquetOptions {
         self
     }
 
-    /// Most rows in one row group; a row group is flushed to the sink when it reaches
-    /// this many rows (or [`ParquetOptions::with_max_row_group_bytes`]), which bounds the
-    /// writer's memory. Values below 1 are taken as 1. Default:
+    /// Most rows in one row group; a row group is closed when it reaches this many rows
+    /// (or [`ParquetOptions::with_max_row_group_bytes`]), which, times the
+    /// [thread count](ParquetOptions::with_threads), bounds the writer's memory. Values below 1 are taken as 1. Default:
     /// [`DEFAULT_ROW_GROUP_ROWS`] (131,072).
     pub fn with_max_row_group_rows(mut self, rows: usize) -> Self {
         self.max_row_group_rows = rows.max(1);
@@ -261,8 +265,10 @@ impl ParquetOptions {
         self
     }
 
-    /// Threads that encode the columns of a row group (each column is encoded by one
-    /// thread; the output is the same whatever the count). Values below 1 are taken as 1.
+    /// Threads that encode row groups: that many row groups are gathered, then encoded
+    /// together, one column of one row group per thread at a time. More threads, more
+    /// memory (one row group each); the output is the same whatever the count. Values
+    /// below 1 are taken as 1.
     /// Default: [`default_threads`] (the available parallelism, at most 4).
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);

@@ -21,13 +21,14 @@ use crate::options::{ParquetDictionary, ParquetOptions};
 /// `PAR1` header follows, at once or with the first batch); then [`ParquetWriter::write`]
 /// per batch and [`ParquetWriter::finish`] for the footer.
 ///
-/// Batches are gathered (by reference, without copying) until a row group is full —
+/// Batches are gathered (by reference, without copying) into row groups of
 /// [`ParquetOptions::with_max_row_group_rows`] rows or
-/// [`ParquetOptions::with_max_row_group_bytes`] bytes of input — then its columns are
-/// encoded, on up to [`ParquetOptions::with_threads`] threads, and the row group is written
-/// to the sink at once. Memory is bounded by one row group whatever the table's size, and
-/// the sink never needs `Seek` (Parquet's footer records offsets the writer counted
-/// itself).
+/// [`ParquetOptions::with_max_row_group_bytes`] bytes of input. With `n`
+/// [threads](ParquetOptions::with_threads), once `n` row groups are full their columns are
+/// encoded on the `n` threads and the row groups are written to the sink, in order. Memory
+/// is bounded by `n` row groups whatever the table's size, and the sink never needs `Seek`
+/// (Parquet's footer records offsets the writer counted itself). The output does not
+/// depend on `n`.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -56,6 +57,10 @@ pub struct ParquetWriter<W: Write> {
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     pending_bytes: usize,
+    /// Full row groups waiting to be encoded, as many as there are threads, so that every
+    /// thread has work even when one column dominates a row group.
+    ready: Vec<Vec<RecordBatch>>,
+    ready_bytes: usize,
     out: W,
     rows: u64,
 }
@@ -135,6 +140,8 @@ impl<W: Write> ParquetWriter<W> {
             pending: Vec::new(),
             pending_rows: 0,
             pending_bytes: 0,
+            ready: Vec::new(),
+            ready_bytes: 0,
             out,
             rows: 0,
         };
@@ -173,14 +180,14 @@ impl<W: Write> ParquetWriter<W> {
         self.rows
     }
 
-    /// Bytes held for the row group in progress: the gathered input (referenced, not
+    /// Bytes held for the row groups not yet written: the gathered input (referenced, not
     /// copied, but kept alive) plus output not yet handed to the sink.
     pub fn buffered_bytes(&self) -> usize {
-        self.pending_bytes + self.file.as_ref().map_or(0, |f| f.writer.inner().len())
+        self.pending_bytes + self.ready_bytes + self.file.as_ref().map_or(0, |f| f.writer.inner().len())
     }
 
-    /// Adds one batch to the row group in progress, writing row groups to the sink as
-    /// they fill. Empty batches are skipped.
+    /// Adds one batch to the row group in progress, encoding and writing row groups to the
+    /// sink as they fill. Empty batches are skipped.
     ///
     /// # Errors
     /// [`ParquetWriteError::SchemaMismatch`] when the batch's fields differ from the
@@ -214,39 +221,52 @@ impl<W: Write> ParquetWriter<W> {
             if self.pending_rows >= self.options.max_row_group_rows()
                 || self.pending_bytes >= self.options.max_row_group_bytes()
             {
-                self.flush_row_group()?;
+                self.flush_row_group(false)?;
             }
         }
         self.rows += batch.num_rows() as u64;
         Ok(())
     }
 
-    /// Encodes the gathered batches as one row group and writes it to the sink.
-    fn flush_row_group(&mut self) -> Result<(), ParquetWriteError> {
-        if self.pending_rows == 0 {
+    /// Closes the row group being gathered; encodes and writes the closed ones once there
+    /// is one per thread (or when `all`).
+    fn flush_row_group(&mut self, all: bool) -> Result<(), ParquetWriteError> {
+        if self.pending_rows > 0 {
+            self.ready.push(std::mem::take(&mut self.pending));
+            self.ready_bytes += self.pending_bytes;
+            self.pending_rows = 0;
+            self.pending_bytes = 0;
+        }
+        if self.ready.is_empty() || (!all && self.ready.len() < self.options.threads()) {
             return Ok(());
         }
         let Some(file) = self.file.as_mut() else {
             return Err(ParquetWriteError::Encode("rows gathered before the file was opened".into()));
         };
-        let index = file.writer.flushed_row_groups().len();
-        let mut writers =
-            file.columns.create_column_writers(index).map_err(ParquetWriteError::from_parquet)?;
-        // One job per top-level column: its leaf writers, fed every gathered batch.
-        let mut jobs: Vec<(usize, Vec<ArrowColumnWriter>)> = Vec::with_capacity(self.leaves.len());
-        for (i, &n) in self.leaves.iter().enumerate().rev() {
-            jobs.push((i, writers.split_off(writers.len() - n)));
+        // One job per column of each row group: its leaf writers, fed the group's batches.
+        let first = file.writer.flushed_row_groups().len();
+        let mut jobs = Vec::with_capacity(self.ready.len() * self.leaves.len());
+        for (g, batches) in self.ready.iter().enumerate() {
+            let mut writers =
+                file.columns.create_column_writers(first + g).map_err(ParquetWriteError::from_parquet)?;
+            let mut group_jobs = Vec::with_capacity(self.leaves.len());
+            for (col, &n) in self.leaves.iter().enumerate().rev() {
+                group_jobs.push(Job { batches, col, writers: writers.split_off(writers.len() - n) });
+            }
+            jobs.extend(group_jobs.into_iter().rev());
         }
-        jobs.reverse();
-        let chunks = encode_columns(jobs, &self.schema, &self.pending, self.options.threads())?;
-        let mut row_group = file.writer.next_row_group().map_err(ParquetWriteError::from_parquet)?;
-        for chunk in chunks {
-            chunk.append_to_row_group(&mut row_group).map_err(ParquetWriteError::from_parquet)?;
+        let mut chunks = encode_columns(jobs, &self.schema, self.options.threads())?.into_iter();
+        for _ in 0..self.ready.len() {
+            let mut row_group = file.writer.next_row_group().map_err(ParquetWriteError::from_parquet)?;
+            for chunk in chunks.by_ref().take(self.leaves.len()) {
+                for c in chunk {
+                    c.append_to_row_group(&mut row_group).map_err(ParquetWriteError::from_parquet)?;
+                }
+            }
+            row_group.close().map_err(ParquetWriteError::from_parquet)?;
         }
-        row_group.close().map_err(ParquetWriteError::from_parquet)?;
-        self.pending.clear();
-        self.pending_rows = 0;
-        self.pending_bytes = 0;
+        self.ready.clear();
+        self.ready_bytes = 0;
         drain(&mut file.writer, &mut self.out)
     }
 
@@ -257,7 +277,7 @@ impl<W: Write> ParquetWriter<W> {
     /// library.
     pub fn finish(mut self) -> Result<W, ParquetWriteError> {
         self.open(None)?;
-        self.flush_row_group()?;
+        self.flush_row_group(true)?;
         if let Some(file) = self.file.as_mut() {
             file.writer.finish().map_err(ParquetWriteError::from_parquet)?;
             drain(&mut file.writer, &mut self.out)?;
@@ -267,25 +287,30 @@ impl<W: Write> ParquetWriter<W> {
     }
 }
 
-/// One top-level column to encode: its index and its leaf writers.
-type Job = (usize, Vec<ArrowColumnWriter>);
+/// One column of one row group to encode: the group's batches, the column's index, and
+/// its leaf writers.
+struct Job<'a> {
+    batches: &'a [RecordBatch],
+    col: usize,
+    writers: Vec<ArrowColumnWriter>,
+}
 
 /// A column's encoded chunks (one per leaf).
 type Chunks = Result<Vec<ArrowColumnChunk>, ParquetWriteError>;
 
-/// Encodes each job's column over `batches` and closes its writers, on up to `threads`
-/// threads (jobs are taken largest first), returning the chunks in column order.
+/// Encodes each job's column and closes its writers, on up to `threads` threads (largest
+/// jobs first), returning the chunks in job order.
 fn encode_columns(
-    jobs: Vec<Job>,
+    jobs: Vec<Job<'_>>,
     schema: &Schema,
-    batches: &[RecordBatch],
     threads: usize,
-) -> Result<Vec<ArrowColumnChunk>, ParquetWriteError> {
-    let run = |(col, writers): Job| -> Chunks {
-        let field = schema.field(col);
-        let mut writers = writers;
-        for batch in batches {
-            let leaves = compute_leaves(field, batch.column(col)).map_err(ParquetWriteError::from_parquet)?;
+) -> Result<Vec<Vec<ArrowColumnChunk>>, ParquetWriteError> {
+    let run = |job: Job<'_>| -> Chunks {
+        let field = schema.field(job.col);
+        let mut writers = job.writers;
+        for batch in job.batches {
+            let leaves =
+                compute_leaves(field, batch.column(job.col)).map_err(ParquetWriteError::from_parquet)?;
             for (w, leaf) in writers.iter_mut().zip(&leaves) {
                 w.write(leaf).map_err(ParquetWriteError::from_parquet)?;
             }
@@ -294,23 +319,17 @@ fn encode_columns(
     };
     let threads = threads.clamp(1, jobs.len().max(1));
     if threads == 1 {
-        let mut out = Vec::new();
-        for job in jobs {
-            out.extend(run(job)?);
-        }
-        return Ok(out);
+        return jobs.into_iter().map(run).collect();
     }
-    // Largest columns first, so the last job to start is a small one.
+    // Largest jobs first, so the last ones to start are small.
+    let size = |j: &Job<'_>| j.batches.iter().map(|b| b.column(j.col).get_array_memory_size()).sum::<usize>();
     let mut order: Vec<usize> = (0..jobs.len()).collect();
-    let size = |c: usize| batches.iter().map(|b| b.column(c).get_array_memory_size()).sum::<usize>();
-    order.sort_by_key(|&j| std::cmp::Reverse(size(jobs[j].0)));
-    let slots: Vec<Mutex<Option<Job>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    order.sort_by_key(|&j| std::cmp::Reverse(size(&jobs[j])));
+    let slots: Vec<Mutex<Option<Job<'_>>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
     let results: Vec<Mutex<Option<Chunks>>> = (0..slots.len()).map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let work = || {
-        loop {
-            let k = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&j) = order.get(k) else { break };
+        while let Some(&j) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let job = slots[j].lock().map(|mut s| s.take()).unwrap_or(None);
             if let Some(job) = job {
                 let r = run(job);
@@ -326,12 +345,14 @@ fn encode_columns(
         }
         work();
     });
-    let mut out = Vec::new();
-    for r in results {
-        let r = r.into_inner().unwrap_or(None);
-        out.extend(r.ok_or_else(|| ParquetWriteError::Encode("a column encoder did not finish".into()))??);
-    }
-    Ok(out)
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or(None)
+                .unwrap_or_else(|| Err(ParquetWriteError::Encode("a column encoder did not finish".into())))
+        })
+        .collect()
 }
 
 /// Moves whatever the library has finished into the sink.
