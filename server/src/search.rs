@@ -29,6 +29,8 @@ use crate::error::AppError;
 use crate::query::QueryParams;
 use crate::tree::Node;
 
+pub use tessera_catalog::query::{Filter, Op, SortKey};
+
 /// The query names advertised in `/api/v1/` `queries`.
 pub const QUERY_NAMES: &[&str] = &[
     "fulltext",
@@ -47,55 +49,6 @@ pub const QUERY_NAMES: &[&str] = &[
     "access_tags_filter",
     "structure_family",
 ];
-
-/// Comparison operators of `Key(...) > v` and friends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    /// `>`
-    Gt,
-    /// `<`
-    Lt,
-    /// `>=`
-    Ge,
-    /// `<=`
-    Le,
-}
-
-/// One search condition.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Filter {
-    /// The metadata value equals `value`.
-    Eq(String, Value),
-    /// The metadata value is present and differs from `value`.
-    NotEq(String, Value),
-    /// The metadata value compares to `value` by `op`.
-    Comparison(Op, String, Value),
-    /// The metadata value is a list containing `value`.
-    Contains(String, Value),
-    /// The metadata value is one of `values`.
-    In(String, Vec<Value>),
-    /// The metadata value is none of `values` (an empty list matches everything).
-    NotIn(String, Vec<Value>),
-    /// Any word of the text equals any word of any string in the metadata (case-insensitive).
-    FullText(Vec<String>),
-    /// A string metadata value matches the pattern somewhere.
-    Regex(String, Regex),
-    /// The key is present (`true`) or absent (`false`).
-    KeyPresent(String, bool),
-    /// A string metadata value matches the SQL `LIKE` pattern (as a whole-string regex).
-    Like(String, Regex),
-    /// Every spec of `include` and none of `exclude`.
-    Specs(Vec<String>, Vec<String>),
-    /// The node's structure family.
-    StructureFamily(String),
-    /// The child's key is one of these.
-    Keys(Vec<String>),
-    /// The child's key is exactly this.
-    Lookup(String),
-    /// Access tags: no access policy here, so it matches everything.
-    AccessTags,
-}
 
 fn bad(msg: impl Into<String>) -> AppError {
     AppError::BadRequest(msg.into())
@@ -287,55 +240,44 @@ fn collect_words(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-impl Filter {
-    /// Whether the child `key` → `node` satisfies this condition.
-    pub fn matches(&self, key: &str, node: &Node) -> bool {
-        let md = &node.metadata;
-        match self {
-            Filter::Eq(k, v) => lookup_path(md, k).is_some_and(|m| json_eq(m, v)),
-            Filter::NotEq(k, v) => lookup_path(md, k).is_some_and(|m| !json_eq(m, v)),
-            Filter::Comparison(op, k, v) => {
-                lookup_path(md, k).and_then(|m| json_cmp(m, v)).is_some_and(|o| match op {
-                    Op::Gt => o == Ordering::Greater,
-                    Op::Lt => o == Ordering::Less,
-                    Op::Ge => o != Ordering::Less,
-                    Op::Le => o != Ordering::Greater,
-                })
-            }
-            Filter::Contains(k, v) => {
-                lookup_path(md, k).and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| json_eq(x, v)))
-            }
-            Filter::In(k, vs) => lookup_path(md, k).is_some_and(|m| vs.iter().any(|v| json_eq(m, v))),
-            Filter::NotIn(k, vs) => {
-                vs.is_empty() || lookup_path(md, k).is_some_and(|m| !vs.iter().any(|v| json_eq(m, v)))
-            }
-            Filter::FullText(q) => {
-                let mut all = Vec::new();
-                md.values().for_each(|v| collect_words(v, &mut all));
-                q.iter().any(|w| all.contains(w))
-            }
-            Filter::Regex(k, re) | Filter::Like(k, re) => {
-                lookup_path(md, k).and_then(Value::as_str).is_some_and(|s| re.is_match(s))
-            }
-            Filter::KeyPresent(k, exists) => lookup_path(md, k).is_some() == *exists,
-            Filter::Specs(include, exclude) => {
-                include.iter().all(|s| node.has_spec(s)) && !exclude.iter().any(|s| node.has_spec(s))
-            }
-            Filter::StructureFamily(f) => node.family() == f,
-            Filter::Keys(keys) => keys.iter().any(|k| k == key),
-            Filter::Lookup(k) => k == key,
-            Filter::AccessTags => true,
+/// Whether the child `key` → `node` satisfies `filter`.
+pub fn matches(filter: &Filter, key: &str, node: &Node) -> bool {
+    let md = &node.metadata;
+    match filter {
+        Filter::Eq(k, v) => lookup_path(md, k).is_some_and(|m| json_eq(m, v)),
+        Filter::NotEq(k, v) => lookup_path(md, k).is_some_and(|m| !json_eq(m, v)),
+        Filter::Comparison(op, k, v) => {
+            lookup_path(md, k).and_then(|m| json_cmp(m, v)).is_some_and(|o| match op {
+                Op::Gt => o == Ordering::Greater,
+                Op::Lt => o == Ordering::Less,
+                Op::Ge => o != Ordering::Less,
+                Op::Le => o != Ordering::Greater,
+            })
         }
+        Filter::Contains(k, v) => {
+            lookup_path(md, k).and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| json_eq(x, v)))
+        }
+        Filter::In(k, vs) => lookup_path(md, k).is_some_and(|m| vs.iter().any(|v| json_eq(m, v))),
+        Filter::NotIn(k, vs) => {
+            vs.is_empty() || lookup_path(md, k).is_some_and(|m| !vs.iter().any(|v| json_eq(m, v)))
+        }
+        Filter::FullText(q) => {
+            let mut all = Vec::new();
+            md.values().for_each(|v| collect_words(v, &mut all));
+            q.iter().any(|w| all.contains(w))
+        }
+        Filter::Regex(k, re) | Filter::Like(k, re) => {
+            lookup_path(md, k).and_then(Value::as_str).is_some_and(|s| re.is_match(s))
+        }
+        Filter::KeyPresent(k, exists) => lookup_path(md, k).is_some() == *exists,
+        Filter::Specs(include, exclude) => {
+            include.iter().all(|s| node.has_spec(s)) && !exclude.iter().any(|s| node.has_spec(s))
+        }
+        Filter::StructureFamily(f) => node.family() == f,
+        Filter::Keys(keys) => keys.iter().any(|k| k == key),
+        Filter::Lookup(k) => k == key,
+        Filter::AccessTags => true,
     }
-}
-
-/// One `sort=` key: `_` (or empty) is the natural order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SortKey {
-    /// Metadata key (dotted), or `_` for the natural order.
-    pub key: String,
-    /// `-` prefix.
-    pub descending: bool,
 }
 
 /// Parses `sort=` (repeatable, comma lists allowed; empty entries ignored).
@@ -393,7 +335,7 @@ pub fn search(
     let mut found: Vec<(usize, &String, &Arc<Node>)> = children
         .iter()
         .enumerate()
-        .filter(|(_, (k, n))| filters.iter().all(|f| f.matches(k, n)))
+        .filter(|(_, (k, n))| filters.iter().all(|f| matches(f, k, n)))
         .map(|(i, (k, n))| (i, k, n))
         .collect();
     if !sort.is_empty() {
