@@ -1,0 +1,94 @@
+//! File-system helpers: temporary names, atomic file writes, directory sync, sweeping.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::StorageError;
+
+/// Every temporary file or directory starts with this prefix; nothing else does (locations
+/// may not have a component starting with it), so a sweep can remove them all.
+pub(crate) const TMP_PREFIX: &str = ".tmp-";
+
+/// A fresh temporary name (`.tmp-<uuid v7>`), unique across threads and processes.
+pub(crate) fn tmp_name() -> String {
+    format!("{TMP_PREFIX}{}", uuid::Uuid::now_v7().simple())
+}
+
+/// Flushes a directory's entries (a rename or a new file inside it) to disk.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(StorageError::io("sync", dir))
+}
+
+/// Writes `path` atomically: `write` fills a temporary file in the same directory, which is
+/// flushed to disk and renamed over `path`. On any error the temporary file is removed and
+/// `path` is untouched.
+pub(crate) fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(tmp_name());
+    let result = (|| {
+        let mut file = File::create_new(&tmp).map_err(StorageError::io("create", &tmp))?;
+        write(&mut file)?;
+        file.sync_all().map_err(StorageError::io("sync", &tmp))?;
+        drop(file);
+        fs::rename(&tmp, path).map_err(StorageError::io("rename", &tmp))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return result;
+    }
+    sync_dir(dir)
+}
+
+/// Removes every file or directory under `root` whose name starts with [`TMP_PREFIX`]
+/// (leftovers of interrupted writes). Symbolic links are not followed. Returns how many
+/// entries were removed.
+pub(crate) fn remove_leftovers(root: &Path) -> Result<usize, StorageError> {
+    let mut removed = 0;
+    let mut stack: Vec<PathBuf> = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            // Removed concurrently (a node deleted meanwhile): nothing left to sweep there.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StorageError::io("list", &dir)(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(StorageError::io("list", &dir))?;
+            let path = entry.path();
+            let ty = entry.file_type().map_err(StorageError::io("stat", &path))?;
+            if entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+                let r = if ty.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+                match r {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(StorageError::io("remove", &path)(e)),
+                }
+            } else if ty.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Total size in bytes of the regular files under `dir` (0 when it does not exist).
+pub(crate) fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(entry.path()),
+                Ok(t) if t.is_file() => total += entry.metadata().map_or(0, |m| m.len()),
+                _ => {}
+            }
+        }
+    }
+    total
+}
