@@ -2,7 +2,7 @@
 # tessera's criterion benches next to the peers (../shared/bench/peers.py), back to back on
 # this machine, then one table: case, tessera median, peer median, ratio (tessera / peer).
 #
-#   bash benches/compare.sh [BENCH...]      # BENCH: raw csv json arrow parquet image xlsx html
+#   bash benches/compare.sh [BENCH...]      # BENCH: raw csv json arrow parquet image xlsx html netcdf
 #
 # Without arguments: raw plus every format bench whose encoder crate builds. For each bench,
 # the Rust bench runs first, then the matching peers.py cases. The peers' venv lives at
@@ -33,7 +33,11 @@ fi
 declare -A PEER_CASES=(
     [raw]="/raw/,/npy/" [csv]="/csv/" [json]="/json/,/ndjson/" [arrow]="/arrow-ipc"
     [parquet]="/parquet/" [image]="/png/,/tiff/" [xlsx]="/xlsx/" [html]="/html/"
+    [netcdf]="/netcdf4/,/hdf5/"
 )
+# Cargo features of each bench (default: the bench's name). netcdf builds libnetcdf/libhdf5
+# from source (static), as `--all-features` does.
+declare -A BENCH_FEATURES=([netcdf]="netcdf,netcdf4,hdf5,static")
 benches=("$@")
 if ((${#benches[@]} == 0)); then
     benches=(raw)
@@ -50,11 +54,17 @@ export CRITERION_HOME="$out/criterion"
 for b in "${benches[@]}"; do
     [[ -n "${PEER_CASES[$b]:-}" ]] || { echo "compare: unknown bench $b" >&2; exit 1; }
     features=()
-    [[ "$b" == raw ]] || features=(--features "$b")
+    [[ "$b" == raw ]] || features=(--features "${BENCH_FEATURES[$b]:-$b}")
     echo "=== tessera: cargo bench --bench $b" >&2
     cargo bench -p tessera-benches --no-default-features "${features[@]}" --bench "$b"
     echo "=== peers: ${PEER_CASES[$b]}" >&2
     "$venv/bin/python" "$shared/peers.py" --no-ceilings --only "${PEER_CASES[$b]}" --json "$out/peers-$b.json"
+    if [[ "$b" == netcdf ]]; then
+        # xarray's scipy engine (NetCDF-3) is not in the shared peers: the crate's own script,
+        # in the interop venv (it has scipy, netCDF4 and h5py pinned).
+        echo "=== peers: encoders/netcdf/scripts/peers_d1.py" >&2
+        "$(bash scripts/interop-venv.sh)/bin/python" encoders/netcdf/scripts/peers_d1.py | tee "$out/peers-netcdf-d1.txt"
+    fi
 done
 
 # All peer records in one file for the report.

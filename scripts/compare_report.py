@@ -8,7 +8,8 @@ A criterion ID `encode/<fmt>/<case>[_variant...]` is matched with the peers' cas
 same workload (`<case>` upper-cased: t1 → T1, a2s → A2s) and format (`arrow-file` →
 `arrow-ipc-file`, `arrow-stream` → `arrow-ipc-stream`, otherwise the same name). Among them,
 those writing to memory (as the Rust benches do: a fresh `Vec`) are preferred over file
-sinks, then those whose variant mentions one of the ID's variant words (`lz4`, `zstd`,
+sinks (`encode_file/...` IDs, which write a new file, only with peers writing files), then
+those whose variant mentions one of the ID's variant words (`lz4`, `zstd`,
 `level6` ...); the fastest of the remaining peers is shown. ratio = tessera / peer (below 1:
 tessera is faster). `ceiling/memcpy_alloc/<case>` rows relate `encode/raw/<case>` to a
 plain copy into fresh memory.
@@ -39,12 +40,15 @@ def norm(s: str) -> str:
     return "".join(c for c in s.lower() if c.isalnum())
 
 
-def best_peer(fmt: str, case: str, peers: list[dict]) -> dict | None:
+def best_peer(fmt: str, case: str, peers: list[dict], sink: str | None = None) -> dict | None:
     wl, *variant = case.split("_")
     wl = WORKLOADS.get(wl.lower(), wl)
     fmt = FORMATS.get(fmt, fmt)
     cands = [p for p in peers if p["workload"] == wl and p["format"] == fmt and "median_s" in p]
-    cands = [p for p in cands if p.get("sink") == "mem"] or cands
+    if sink:
+        cands = [p for p in cands if p.get("sink") == sink]
+    else:
+        cands = [p for p in cands if p.get("sink") == "mem"] or cands
     words = [norm(v) for v in variant if v not in ("opts", "fast")]
     preferred = [p for p in cands if any(w in norm(p["variant"]) for w in words)]
     pool = preferred or cands
@@ -58,9 +62,9 @@ def main() -> int:
     rows = []
     for full_id, med in sorted(ours.items()):
         parts = full_id.split("/")
-        if parts[0] == "encode" and len(parts) >= 3:
+        if parts[0] in ("encode", "encode_file") and len(parts) >= 3:
             fmt, case = parts[1], "_".join(parts[2:])
-            p = best_peer(fmt, case, peers)
+            p = best_peer(fmt, case, peers, "file" if parts[0] == "encode_file" else None)
             rows.append((full_id, med, p["key"] if p else "-", p["median_s"] if p else None))
         elif parts[0] == "ceiling" and len(parts) == 3:
             raw = ours.get(f"encode/raw/{parts[2]}")

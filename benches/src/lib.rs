@@ -39,6 +39,8 @@ extern crate tessera_html as _;
 extern crate tessera_image as _;
 #[cfg(feature = "json")]
 extern crate tessera_json as _;
+#[cfg(feature = "netcdf")]
+extern crate tessera_netcdf as _;
 #[cfg(feature = "parquet")]
 extern crate tessera_parquet as _;
 #[cfg(feature = "xlsx")]
