@@ -240,5 +240,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     r = node_routes(r, "table/full", get(export::table_full).post(export::table_full));
     r = node_routes(r, "table/partition", get(export::table_partition).post(export::table_partition));
     r = node_routes(r, "container/full", get(export::container_full).post(export::container_full));
+    #[cfg(feature = "iceberg")]
+    {
+        r = crate::iceberg_export::routes(r);
+    }
     r.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state)
 }

@@ -49,6 +49,8 @@ pub mod demo;
 pub mod error;
 pub mod export;
 mod formats;
+#[cfg(feature = "iceberg")]
+pub mod iceberg_export;
 pub mod listing;
 pub mod logging;
 pub mod query;

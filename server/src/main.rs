@@ -6,6 +6,9 @@ use clap::{Args, Parser, Subcommand};
 use tessera_server::listing::{format_rows, render_table};
 use tessera_server::state::{AppState, Auth, Limits, random_api_key};
 
+#[cfg(feature = "iceberg")]
+mod cli_iceberg;
+
 /// Serve and export scientific data in any format (Tiled-compatible HTTP API).
 #[derive(Debug, Parser)]
 #[command(name = "tessera", version, about)]
@@ -25,6 +28,10 @@ enum Command {
     /// Run a server.
     #[command(subcommand)]
     Serve(Serve),
+    /// Export a table (a server's table node, or a local Arrow IPC / Parquet file) into an
+    /// Iceberg catalog, optionally projected (--columns) and filtered (--where).
+    #[cfg(feature = "iceberg")]
+    ExportIceberg(Box<cli_iceberg::ExportIcebergArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +67,9 @@ struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
+    #[cfg(feature = "iceberg")]
+    #[command(flatten)]
+    iceberg: tessera_server::iceberg_export::IcebergArgs,
 }
 
 fn formats(json: bool) -> Result<(), String> {
@@ -76,10 +86,17 @@ fn formats(json: bool) -> Result<(), String> {
 fn serve_demo(args: ServeArgs) -> Result<(), String> {
     tessera_server::logging::init(args.log_json);
     let registry = tessera_core::Registry::global().map_err(|e| e.to_string())?;
+    // Iceberg exports write, so they always need a key: a public server with catalogs gets one.
+    #[cfg(feature = "iceberg")]
+    let iceberg = args.iceberg.catalogs()?;
+    #[cfg(feature = "iceberg")]
+    let needs_key = !iceberg.is_empty();
+    #[cfg(not(feature = "iceberg"))]
+    let needs_key = false;
     let auth = match (args.api_key, args.public) {
         (Some(k), public) => Auth { api_key: Some(k), public },
-        (None, true) => Auth::open(),
-        (None, false) => Auth { api_key: Some(random_api_key()), public: false },
+        (None, true) if !needs_key => Auth::open(),
+        (None, public) => Auth { api_key: Some(random_api_key()), public },
     };
     let limits = Limits::default()
         .with_max_response_bytes(args.max_response_bytes)
@@ -101,7 +118,15 @@ fn serve_demo(args: ServeArgs) -> Result<(), String> {
         eprintln!("\n    Navigate a web browser or connect a Tiled client to:\n\n    {url}\n");
         eprintln!("tessera running on http://{host}:{} (Press CTRL+C to quit)", addr.port());
         let state = AppState { root: tessera_server::demo::tree(), registry, limits, auth };
-        tessera_server::serve::run(listener, tessera_server::app(state)).await.map_err(|e| e.to_string())
+        let app = tessera_server::app(state);
+        #[cfg(feature = "iceberg")]
+        let app = {
+            if !iceberg.is_empty() {
+                eprintln!("Iceberg export catalogs: {}", iceberg.names().join(", "));
+            }
+            tessera_server::iceberg_export::with_catalogs(app, iceberg)
+        };
+        tessera_server::serve::run(listener, app).await.map_err(|e| e.to_string())
     })
 }
 
@@ -110,6 +135,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Formats { json } => formats(json),
         Command::Serve(Serve::Demo(args)) => serve_demo(args),
+        #[cfg(feature = "iceberg")]
+        Command::ExportIceberg(args) => cli_iceberg::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
