@@ -67,6 +67,23 @@ impl Ctx {
             Err(_) => Err(AppError::NotFound(format!("No such entry: {}", python_list(&path)))),
         }
     }
+
+    /// Like [`Ctx::node`], descending into lazy (catalog) containers too.
+    ///
+    /// # Errors
+    /// 404 naming the path when there is no such node; the catalog's failure.
+    pub async fn resolve(&self, state: &AppState, skip: usize) -> Result<(Arc<Node>, Vec<String>), AppError> {
+        let path: Vec<String> = self.segments.iter().skip(skip).cloned().collect();
+        // A catalog's root is fetched afresh (its count changes with every write).
+        let root = match crate::catalog_tree::CatalogBackend::of(&state.root) {
+            Some(backend) => backend.root().await?,
+            None => state.root.clone(),
+        };
+        match root.resolve(&path).await? {
+            Some(node) => Ok((node, path)),
+            None => Err(AppError::NotFound(format!("No such entry: {}", python_list(&path)))),
+        }
+    }
 }
 
 impl FromRequestParts<Arc<AppState>> for Ctx {
@@ -127,7 +144,7 @@ fn omit_links(q: &QueryParams) -> bool {
 
 /// `GET /api/v1/metadata/<path>`: one node resource.
 async fn metadata(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<Response, AppError> {
-    let (node, path) = ctx.node(&state, 1)?;
+    let (node, path) = ctx.resolve(&state, 1).await?;
     let fields = Fields::parse(&ctx.query)?;
     let data = resource(&node, &path, &ctx.base, &fields, omit_links(&ctx.query));
     Ok(json_response(StatusCode::OK, &json!({"data": data, "error": null, "links": null, "meta": {}})))
@@ -151,14 +168,14 @@ fn page_param(q: &QueryParams, name: &str, default: usize, max: usize) -> Result
 
 /// `GET /api/v1/search/<path>`: a page of the container's children that match the filters.
 async fn search_route(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<Response, AppError> {
-    let (node, path) = ctx.node(&state, 1)?;
-    let Some(children) = node.children() else {
+    let (node, path) = ctx.resolve(&state, 1).await?;
+    if node.children().is_none() && node.as_lazy().is_none() {
         return Err(AppError::NotFound(format!(
             "No such entry {}: its structure family is {}, not one compatible with {{container}}",
             python_list(&path),
             node.family()
         )));
-    };
+    }
     let q = &ctx.query;
     let filters = parse_filters(q)?;
     let sort = parse_sort(q)?;
@@ -166,23 +183,28 @@ async fn search_route(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<Re
     let max = state.limits.max_page_size;
     let offset = page_param(q, "page[offset]", 0, usize::MAX)?;
     let limit = page_param(q, "page[limit]", 100.min(max), max)?;
-    let found = search(children, &filters, &sort);
-    let count = found.len();
     let omit = omit_links(q);
-    let data: Vec<Value> = if fields.is_count_only() {
-        Vec::new()
-    } else {
-        found
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|(key, child)| {
-                let mut p = path.clone();
-                p.push(key.clone());
-                resource(child, &p, &ctx.base, &fields, omit)
-            })
-            .collect()
+    let page_limit = if fields.is_count_only() { 0 } else { limit };
+    let (count, page) = match (node.children(), node.as_lazy()) {
+        (Some(children), _) => {
+            let found = search(children, &filters, &sort);
+            let count = found.len();
+            (count, found.into_iter().skip(offset).take(page_limit).collect::<Vec<_>>())
+        }
+        (None, Some(lazy)) => {
+            let (count, page) = lazy.search(&filters, &sort, offset as u64, page_limit as u64).await?;
+            (usize::try_from(count).unwrap_or(usize::MAX), page)
+        }
+        (None, None) => (0, Vec::new()),
     };
+    let data: Vec<Value> = page
+        .iter()
+        .map(|(key, child)| {
+            let mut p = path.clone();
+            p.push(key.clone());
+            resource(child, &p, &ctx.base, &fields, omit)
+        })
+        .collect();
     let link = |off: usize| {
         let query = q.encode_with(
             |k| !k.starts_with("page[") && k != "api_key",
@@ -233,12 +255,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1", get(about))
         .route("/api/v1/", get(about))
         .route("/formats", get(formats));
-    r = node_routes(r, "metadata", get(metadata));
+    r = node_routes(r, "metadata", get(metadata).post(crate::write::create).delete(crate::write::delete));
     r = node_routes(r, "search", get(search_route));
-    r = node_routes(r, "array/full", get(export::array_full));
-    r = node_routes(r, "array/block", get(export::array_block));
-    r = node_routes(r, "table/full", get(export::table_full).post(export::table_full));
-    r = node_routes(r, "table/partition", get(export::table_partition).post(export::table_partition));
+    r = node_routes(r, "array/full", get(export::array_full).put(crate::write::put_array_full));
+    r = node_routes(r, "array/block", get(export::array_block).put(crate::write::put_array_block));
+    r = node_routes(
+        r,
+        "table/full",
+        get(export::table_full).post(export::table_full).put(crate::write::put_table_full),
+    );
+    r = node_routes(
+        r,
+        "table/partition",
+        get(export::table_partition).post(export::table_partition).put(crate::write::put_table_partition),
+    );
     r = node_routes(r, "container/full", get(export::container_full).post(export::container_full));
     #[cfg(feature = "iceberg")]
     {

@@ -35,6 +35,9 @@ pub enum AppError {
     /// 406: no supported format, or a shape the format cannot take.
     #[error("{0}")]
     NotAcceptable(String),
+    /// 409: the key exists, or a delete that needs `recursive` / `external_only=false`.
+    #[error("{0}")]
+    Conflict(String),
     /// 413: a request body over the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -75,6 +78,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

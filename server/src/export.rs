@@ -70,14 +70,14 @@ fn wrong_family(node: &Node, path: &[String], want: &str) -> AppError {
 }
 
 /// The array at the request's path (after `array/<full|block>`).
-fn array_at(state: &AppState, ctx: &Ctx) -> Result<Arc<dyn ArrayData>, AppError> {
-    let (node, path) = ctx.node(state, 2)?;
+async fn array_at(state: &AppState, ctx: &Ctx) -> Result<Arc<dyn ArrayData>, AppError> {
+    let (node, path) = ctx.resolve(state, 2).await?;
     node.as_array().cloned().ok_or_else(|| wrong_family(&node, &path, "array"))
 }
 
 /// The table at the request's path (after `table/<full|partition>`).
-fn table_at(state: &AppState, ctx: &Ctx) -> Result<Arc<dyn TableData>, AppError> {
-    let (node, path) = ctx.node(state, 2)?;
+async fn table_at(state: &AppState, ctx: &Ctx) -> Result<Arc<dyn TableData>, AppError> {
+    let (node, path) = ctx.resolve(state, 2).await?;
     node.as_table().cloned().ok_or_else(|| wrong_family(&node, &path, "table"))
 }
 
@@ -85,7 +85,7 @@ fn table_at(state: &AppState, ctx: &Ctx) -> Result<Arc<dyn TableData>, AppError>
 
 /// `GET /api/v1/array/full/<path>?slice=&expected_shape=&format=`
 pub async fn array_full(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<Response, AppError> {
-    let data = array_at(&state, &ctx)?;
+    let data = array_at(&state, &ctx).await?;
     let shape = data.structure().shape.clone();
     let selection = SliceSpec::parse(ctx.query.first("slice").unwrap_or(""))?.resolve(&shape)?;
     export_array(&state, &ctx, SlicedSource::new(data, selection)).await
@@ -93,7 +93,7 @@ pub async fn array_full(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<
 
 /// `GET /api/v1/array/block/<path>?block=i,j&slice=&expected_shape=&format=`
 pub async fn array_block(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<Response, AppError> {
-    let data = array_at(&state, &ctx)?;
+    let data = array_at(&state, &ctx).await?;
     let structure = data.structure();
     let Some(block) = ctx.query.first("block") else {
         return Err(AppError::invalid_query("block", "", "Field required"));
@@ -162,7 +162,7 @@ pub async fn table_full(
     ctx: Ctx,
     body: Body,
 ) -> Result<Response, AppError> {
-    let table = table_at(&state, &ctx)?;
+    let table = table_at(&state, &ctx).await?;
     let columns = requested_names(&state, &ctx, body, &["column", "field"]).await?;
     export_table(&state, &ctx, &table, full_stream(&table), &columns).await
 }
@@ -173,7 +173,7 @@ pub async fn table_partition(
     ctx: Ctx,
     body: Body,
 ) -> Result<Response, AppError> {
-    let table = table_at(&state, &ctx)?;
+    let table = table_at(&state, &ctx).await?;
     let raw = ctx
         .query
         .first("partition")
@@ -223,6 +223,8 @@ fn data_bytes(node: &Node) -> u64 {
         }
         NodeKind::Table(t) => t.byte_size(),
         NodeKind::Container(c) => c.values().map(|n| data_bytes(n)).fold(0u64, u64::saturating_add),
+        // Materialized before an export; nothing to count otherwise.
+        NodeKind::Lazy(_) => 0,
     }
 }
 
@@ -285,6 +287,10 @@ pub fn to_container_tree(node: &Node, fields: &[String]) -> Result<ContainerTree
                 ct::Node::Dataset { info: info(child), dataset: to_dataset(child)? }
             }
             NodeKind::Container(_) => ct::Node::Container(to_container_tree(child, &[])?),
+            // `container_full` materializes lazy containers first.
+            NodeKind::Lazy(_) => {
+                ct::Node::Container(ContainerTree { info: info(child), ..ContainerTree::default() })
+            }
         };
         tree.children.insert(name.clone(), n);
     }
@@ -299,7 +305,11 @@ pub async fn container_full(
     ctx: Ctx,
     body: Body,
 ) -> Result<Response, AppError> {
-    let (node, path) = ctx.node(&state, 2)?;
+    let (node, path) = ctx.resolve(&state, 2).await?;
+    if node.children().is_none() && node.as_lazy().is_none() {
+        return Err(wrong_family(&node, &path, "container"));
+    }
+    let node = node.materialize().await?;
     let Some(children) = node.children() else { return Err(wrong_family(&node, &path, "container")) };
     let fields = requested_names(&state, &ctx, body, &["field"]).await?;
     let selected: u64 = children

@@ -45,6 +45,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod api;
+pub mod catalog_tree;
 pub mod demo;
 pub mod error;
 pub mod export;
@@ -60,5 +61,6 @@ pub mod serve;
 pub mod state;
 pub mod stream;
 pub mod tree;
+pub mod write;
 
 pub use serve::app;

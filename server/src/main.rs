@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use tessera_server::listing::{format_rows, render_table};
 use tessera_server::state::{AppState, Auth, Limits, random_api_key};
 
+mod cli_catalog;
 #[cfg(feature = "iceberg")]
 mod cli_iceberg;
 
@@ -28,6 +29,9 @@ enum Command {
     /// Run a server.
     #[command(subcommand)]
     Serve(Serve),
+    /// Manage a writable catalog (SQLite file or PostgreSQL database).
+    #[command(subcommand)]
+    Catalog(cli_catalog::CatalogCommand),
     /// Export a table (a server's table node, or a local Arrow IPC / Parquet file) into an
     /// Iceberg catalog, optionally projected (--columns) and filtered (--where).
     #[cfg(feature = "iceberg")]
@@ -38,6 +42,8 @@ enum Command {
 enum Serve {
     /// Serve the demo tree (the nodes of Tiled's tutorials, deterministic data).
     Demo(ServeArgs),
+    /// Serve a catalog (SQLite or PostgreSQL), read-write with --write DIR or --temp.
+    Catalog(Box<cli_catalog::CatalogServeArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +141,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Formats { json } => formats(json),
         Command::Serve(Serve::Demo(args)) => serve_demo(args),
+        Command::Serve(Serve::Catalog(args)) => cli_catalog::serve(*args),
+        Command::Catalog(command) => cli_catalog::run(command),
         #[cfg(feature = "iceberg")]
         Command::ExportIceberg(args) => cli_iceberg::run(*args),
     };

@@ -126,7 +126,12 @@ pub fn structure(node: &Node, path: &[String], base: &Base) -> Value {
             json!({
                 "arrow_schema": arrow_schema_uri(&schema),
                 "npartitions": t.npartitions(),
-                "columns": schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>(),
+                "columns": schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .filter(|n| !is_pandas_index(n))
+                    .collect::<Vec<_>>(),
                 "resizable": false,
             })
         }
@@ -146,7 +151,16 @@ pub fn structure(node: &Node, path: &[String], base: &Base) -> Value {
             };
             json!({"contents": contents, "count": children.len()})
         }
+        NodeKind::Lazy(lazy) => json!({"contents": null, "count": lazy.count()}),
     }
+}
+
+/// True for the column name pandas gives an unnamed index (`__index_level_<N>__`): part of
+/// a table's schema, not of its `columns` (Tiled lists only data columns).
+pub fn is_pandas_index(name: &str) -> bool {
+    name.strip_prefix("__index_level_")
+        .and_then(|r| r.strip_suffix("__"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The links of a node.
@@ -167,7 +181,7 @@ pub fn links(node: &Node, path: &[String], base: &Base) -> Value {
             "full": base.link("table/full", path),
             "partition": format!("{}?partition={{index}}", base.link("table/partition", path)),
         }),
-        NodeKind::Container(_) => json!({
+        NodeKind::Container(_) | NodeKind::Lazy(_) => json!({
             "self": self_link,
             "search": base.link("search", path),
             "search_deep": base.link("search-deep", path),
@@ -182,7 +196,7 @@ pub fn resource(node: &Node, path: &[String], base: &Base, fields: &Fields, omit
     let ancestors = &path[..path.len().saturating_sub(1)];
     let pick = |name: &str, v: Value| if fields.has(name) { v } else { Value::Null };
     let sorting = match node.kind {
-        NodeKind::Container(_) => json!([{"key": "_", "direction": 1}]),
+        NodeKind::Container(_) | NodeKind::Lazy(_) => json!([{"key": "_", "direction": 1}]),
         _ => Value::Null,
     };
     let specs: Vec<Value> = node.specs.iter().map(|s| json!({"name": s, "version": null})).collect();

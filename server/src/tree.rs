@@ -27,12 +27,16 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
+use futures::future::BoxFuture;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 use tessera_core::array::byte_count;
 use tessera_core::slice::{DimSelection, Selection};
 use tessera_core::table::BatchStream;
 use tessera_core::{ArraySource, ArrayStructure, DataType, EncodeError, NdArray, Table};
+
+use crate::error::AppError;
+use crate::search::{Filter, SortKey};
 
 /// An array node's data, read by rectangular regions.
 pub trait ArrayData: Send + Sync {
@@ -69,6 +73,32 @@ pub enum NodeKind {
     Array(Arc<dyn ArrayData>),
     /// A table.
     Table(Arc<dyn TableData>),
+    /// A container whose children live elsewhere (a SQL catalog) and are fetched on
+    /// demand, page by page.
+    Lazy(Arc<dyn LazyContainer>),
+}
+
+/// A page of a lazy container's children: the total count of matches and the page.
+pub type ChildPage = (u64, Vec<(String, Arc<Node>)>);
+
+/// A container whose children are fetched on demand (see [`crate::catalog_tree`]): lookups
+/// and searches run where the children are stored (filters, sorting and pagination in SQL).
+pub trait LazyContainer: Send + Sync {
+    /// Number of children.
+    fn count(&self) -> u64;
+    /// The child named `key`, if any.
+    fn child<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Arc<Node>>, AppError>>;
+    /// The children matching every filter, sorted, `offset`/`limit` applied, with the count
+    /// of all matches.
+    fn search<'a>(
+        &'a self,
+        filters: &'a [Filter],
+        sort: &'a [SortKey],
+        offset: u64,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<ChildPage, AppError>>;
+    /// The concrete type, for the write side (which needs the catalog behind the tree).
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// One node: metadata, specs and content.
@@ -122,7 +152,7 @@ impl Node {
     /// Tiled's structure family name.
     pub fn family(&self) -> &'static str {
         match self.kind {
-            NodeKind::Container(_) => "container",
+            NodeKind::Container(_) | NodeKind::Lazy(_) => "container",
             NodeKind::Array(_) => "array",
             NodeKind::Table(_) => "table",
         }
@@ -173,11 +203,75 @@ impl Node {
             let next = match &current.kind {
                 NodeKind::Container(children) => children.get(key).cloned(),
                 NodeKind::Table(t) => column_node(t, key).map(Arc::new),
-                NodeKind::Array(_) => None,
+                NodeKind::Array(_) | NodeKind::Lazy(_) => None,
             };
             current = next.ok_or(i)?;
         }
         Ok(current)
+    }
+
+    /// Like [`Node::lookup`], descending into lazy containers too.
+    ///
+    /// `None` when a segment names nothing.
+    ///
+    /// # Errors
+    /// Fetching a lazy container's child failed.
+    pub async fn resolve(self: &Arc<Node>, path: &[String]) -> Result<Option<Arc<Node>>, AppError> {
+        let mut current = self.clone();
+        for key in path {
+            let next = match &current.kind {
+                NodeKind::Container(children) => children.get(key).cloned(),
+                NodeKind::Table(t) => column_node(t, key).map(Arc::new),
+                NodeKind::Array(_) => None,
+                NodeKind::Lazy(lazy) => lazy.child(key).await?,
+            };
+            match next {
+                Some(n) => current = n,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(current))
+    }
+
+    /// The lazy container, for a catalog container node.
+    pub fn as_lazy(&self) -> Option<&Arc<dyn LazyContainer>> {
+        match &self.kind {
+            NodeKind::Lazy(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// This node with every lazy container below it (itself included) fetched into memory
+    /// (data stays where it is: arrays and tables are read on demand). For exports of a
+    /// whole container.
+    ///
+    /// # Errors
+    /// Fetching children failed.
+    pub fn materialize(self: Arc<Node>) -> BoxFuture<'static, Result<Arc<Node>, AppError>> {
+        Box::pin(async move {
+            let children: Vec<(String, Arc<Node>)> = match &self.kind {
+                NodeKind::Lazy(lazy) => {
+                    let count = lazy.count();
+                    lazy.search(&[], &[], 0, count.max(1)).await?.1
+                }
+                NodeKind::Container(c) => {
+                    if !c.values().any(|n| matches!(n.kind, NodeKind::Lazy(_) | NodeKind::Container(_))) {
+                        return Ok(self);
+                    }
+                    c.iter().map(|(k, n)| (k.clone(), n.clone())).collect()
+                }
+                _ => return Ok(self),
+            };
+            let mut out = IndexMap::with_capacity(children.len());
+            for (k, child) in children {
+                out.insert(k, child.materialize().await?);
+            }
+            Ok(Arc::new(Node {
+                metadata: self.metadata.clone(),
+                specs: self.specs.clone(),
+                kind: NodeKind::Container(out),
+            }))
+        })
     }
 }
 

@@ -1,0 +1,513 @@
+//! The write side of Tiled's API over a catalog (tiled-protocol.md §1.6, §1.7):
+//! `POST metadata/<parent>` creates an array, table or container; `PUT array/full`,
+//! `PUT array/block?block=i,j`, `PUT table/full`, `PUT table/partition?partition=i` upload
+//! data; `DELETE metadata/<path>?recursive=&external_only=` removes nodes.
+//!
+//! Every write needs the API key whenever one is in force (`--public` opens reads only).
+//! A server whose tree is not a writable catalog answers 405.
+//!
+//! Order of operations (so the catalog and the data never disagree, whatever crashes):
+//! - create: validate the body → create the data (a fresh UUID v7 location, built under a
+//!   temporary name and renamed into place) → insert the catalog row; when the insert fails
+//!   (an existing key: 409) the data just made is removed. A crash in between leaves only an
+//!   unreferenced directory, never a row without data.
+//! - upload: look the node up → validate the body against the declared structure → write
+//!   (each chunk or partition file atomically, on a blocking thread). A mismatch is a 4xx
+//!   and nothing is written.
+//! - delete: the catalog rows first (one transaction), then the data of each.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+use tessera_catalog::{Family, NewNode, NodeRecord};
+use tessera_core::ArrayStructure;
+use tessera_core::slice::parse_block;
+use tessera_storage::Storage;
+
+use crate::api::{Ctx, json_response, python_list};
+use crate::catalog_tree::{
+    CatalogBackend, array_structure, catalog_error, data_source, parse_table_structure, storage_error,
+    table_structure,
+};
+use crate::error::AppError;
+use crate::resource::arrow_schema_uri;
+use crate::state::{AppState, Auth};
+
+/// Conflict text of a delete that would remove data written through the API (Tiled's).
+pub const INTERNAL_DATA: &str = "Some items in this tree are internally managed. Deleting the records will also \
+delete the underlying data files. If you want to delete them, pass external_only=False.";
+
+/// The catalog behind the tree and its writable storage.
+struct Writable {
+    backend: Arc<CatalogBackend>,
+    storage: Storage,
+}
+
+/// Checks the key (required for writes whenever one is in force) and that the server is a
+/// writable catalog; `refusal` is the 405 text otherwise.
+fn writable(state: &AppState, ctx: &Ctx, refusal: &str) -> Result<Writable, AppError> {
+    let auth = Auth { api_key: state.auth.api_key.clone(), public: false };
+    auth.check(&ctx.headers, ctx.query.first("api_key"), &ctx.base.0)?;
+    let backend =
+        CatalogBackend::of(&state.root).ok_or_else(|| AppError::MethodNotAllowed(refusal.into()))?;
+    let storage = backend.storage.clone().ok_or_else(|| AppError::MethodNotAllowed(refusal.into()))?;
+    Ok(Writable { backend, storage })
+}
+
+/// The request body, whole, within `Limits::max_request_bytes` (413 beyond).
+async fn read_body(state: &AppState, ctx: &Ctx, body: Body) -> Result<bytes::Bytes, AppError> {
+    let limit = state.limits.max_request_bytes;
+    let too_large = || AppError::PayloadTooLarge(format!("The request body exceeds {limit} bytes."));
+    let declared = ctx
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match axum::body::to_bytes(body, limit).await {
+        Ok(b) => Ok(b),
+        Err(e) => {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(s) = source {
+                if s.to_string().contains("length limit exceeded") {
+                    return Err(too_large());
+                }
+                source = s.source();
+            }
+            Err(AppError::BadRequest(format!("The request body could not be read whole: {e}")))
+        }
+    }
+}
+
+/// The node at the request's path after `skip` segments, with its path.
+async fn record_at(w: &Writable, ctx: &Ctx, skip: usize) -> Result<(NodeRecord, Vec<String>), AppError> {
+    let path: Vec<String> = ctx.segments.iter().skip(skip).cloned().collect();
+    match w.backend.catalog.lookup(&path).await.map_err(catalog_error)? {
+        Some(rec) => Ok((rec, path)),
+        None => Err(AppError::NotFound(format!("No such entry: {}", python_list(&path)))),
+    }
+}
+
+/// A pydantic-style 422 for the request body.
+fn body_error(loc: &[&str], msg: impl Into<String>) -> AppError {
+    let mut l = vec![Value::from("body")];
+    l.extend(loc.iter().map(|s| Value::from(*s)));
+    AppError::Unprocessable {
+        detail: json!([{"type": "value_error", "loc": l, "msg": msg.into(), "input": null}]),
+    }
+}
+
+/// Runs blocking storage work.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(format!("storage task failed: {e}")))?
+}
+
+fn null_ok() -> Response {
+    json_response(StatusCode::OK, &Value::Null)
+}
+
+/// Spec names from `["a", {"name": "b", "version": null}]`.
+fn parse_specs(v: Option<&Value>) -> Result<Vec<String>, AppError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(Vec::new()) };
+    let list = v.as_array().ok_or_else(|| body_error(&["specs"], "Input should be a valid list"))?;
+    list.iter()
+        .map(|s| match s {
+            Value::String(s) => Ok(s.clone()),
+            Value::Object(o) => o
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| body_error(&["specs"], "A spec needs a name")),
+            _ => Err(body_error(&["specs"], "A spec is a name or {\"name\": ..., \"version\": ...}")),
+        })
+        .collect()
+}
+
+/// The data source as Tiled's client reads it (server-side fields dropped).
+fn wire_data_source(ds: &Value, id: i64) -> Value {
+    let mut ds = ds.clone();
+    if let Some(o) = ds.as_object_mut() {
+        o.remove("location");
+        o.remove("root");
+        o.insert("id".into(), Value::from(id));
+    }
+    ds
+}
+
+/// `POST /api/v1/metadata/<parent>`: creates a child (array, table or container) from
+/// Tiled's body; the reply holds `id`, `links`, `structure`, `metadata`, `data_sources`.
+pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, body: Body) -> Result<Response, AppError> {
+    let w = writable(&state, &ctx, "This node does not support adding children.")?;
+    let bytes = read_body(&state, &ctx, body).await?;
+    let doc: Value = serde_json::from_slice(&bytes).map_err(|e| AppError::Unprocessable {
+        detail: json!([{"type": "json_invalid", "loc": ["body", e.column()], "msg": "JSON decode error",
+                        "input": {}, "ctx": {"error": e.to_string()}}]),
+    })?;
+    let doc = doc.as_object().ok_or_else(|| body_error(&[], "Input should be a valid dictionary"))?;
+    let family = match doc.get("structure_family").and_then(Value::as_str) {
+        Some("array") => Family::Array,
+        Some("table") => Family::Table,
+        Some("container") => Family::Container,
+        Some(other) => {
+            return Err(body_error(
+                &["structure_family"],
+                format!("Structure family {other:?} is not supported: array, table or container"),
+            ));
+        }
+        None => return Err(body_error(&["structure_family"], "Field required")),
+    };
+    let key = match doc.get("id") {
+        None | Some(Value::Null) => uuid::Uuid::now_v7().to_string(),
+        Some(Value::String(s)) if !s.is_empty() && !s.contains('/') => s.clone(),
+        Some(_) => return Err(body_error(&["id"], "The key must be a non-empty string without '/'")),
+    };
+    let metadata = match doc.get("metadata") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return Err(body_error(&["metadata"], "Input should be a valid dictionary")),
+    };
+    let specs = parse_specs(doc.get("specs"))?;
+    let declared = match family {
+        Family::Container => None,
+        _ => {
+            let sources = doc
+                .get("data_sources")
+                .and_then(Value::as_array)
+                .ok_or_else(|| body_error(&["data_sources"], "An array or a table needs one data source"))?;
+            let [source] = sources.as_slice() else {
+                return Err(body_error(&["data_sources"], "Exactly one data source is supported"));
+            };
+            if source.get("assets").and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+                return Err(body_error(
+                    &["data_sources", "assets"],
+                    "Registering external assets is not supported",
+                ));
+            }
+            Some(
+                source
+                    .get("structure")
+                    .filter(|s| !s.is_null())
+                    .ok_or_else(|| body_error(&["data_sources", "structure"], "Field required"))?
+                    .clone(),
+            )
+        }
+    };
+    // Validate the structure before anything is created.
+    enum Planned {
+        Container,
+        Array(ArrayStructure),
+        Table(arrow::datatypes::SchemaRef, usize),
+    }
+    let planned = match (family, &declared) {
+        (Family::Array, Some(s)) => Planned::Array(
+            ArrayStructure::from_wire(s).map_err(|e| body_error(&["data_sources", "structure"], e))?,
+        ),
+        (Family::Table, Some(s)) => {
+            let (schema, n) =
+                parse_table_structure(s).map_err(|e| body_error(&["data_sources", "structure"], e))?;
+            Planned::Table(schema, n)
+        }
+        _ => Planned::Container,
+    };
+    let (parent, parent_path) = record_at(&w, &ctx, 1).await?;
+    if parent.family != Family::Container {
+        return Err(AppError::MethodNotAllowed(format!(
+            "The node at {} is a {}: only containers take children.",
+            python_list(&parent_path),
+            parent.family.as_str()
+        )));
+    }
+    let location = uuid::Uuid::now_v7().simple().to_string();
+    let (structure, source) = match planned {
+        Planned::Container => (None, None),
+        Planned::Array(s) => {
+            let wire = s.to_wire();
+            let storage = w.storage.clone();
+            let loc = location.clone();
+            blocking(move || storage.create_array(&loc, &s).map(drop).map_err(storage_error)).await?;
+            let ds = data_source(&w.storage, &location, family, &wire);
+            (Some(wire), Some(ds))
+        }
+        Planned::Table(schema, n) => {
+            let wire = json!({
+                "arrow_schema": arrow_schema_uri(&schema),
+                "npartitions": n,
+                "columns": schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>(),
+                "resizable": false,
+            });
+            let storage = w.storage.clone();
+            let loc = location.clone();
+            blocking(move || storage.create_table(&loc, schema, n).map(drop).map_err(storage_error)).await?;
+            let ds = data_source(&w.storage, &location, family, &wire);
+            (Some(wire), Some(ds))
+        }
+    };
+    let node = NewNode {
+        key: key.clone(),
+        family,
+        specs,
+        metadata,
+        structure: structure.clone(),
+        data_source: source.clone(),
+    };
+    let rec = match w.backend.catalog.create(parent.id, node).await {
+        Ok(rec) => rec,
+        Err(e) => {
+            if source.is_some() {
+                let storage = w.storage.clone();
+                let loc = location.clone();
+                let removed = blocking(move || storage.remove(&loc).map_err(storage_error)).await;
+                if let Err(r) = removed {
+                    tracing::warn!(error = %r, location, "could not remove the data of a refused node");
+                }
+            }
+            return Err(catalog_error(e));
+        }
+    };
+    let mut path = parent_path;
+    path.push(key.clone());
+    let links = {
+        let node = w.backend.node(rec.clone(), path.clone()).await?;
+        crate::resource::links(&node, &path, &ctx.base)
+    };
+    let sources: Vec<Value> = source.iter().map(|ds| wire_data_source(ds, rec.id)).collect();
+    let reply = json!({
+        "id": key,
+        "links": links,
+        "structure": structure,
+        "metadata": rec.metadata,
+        "data_sources": sources,
+        "access_tags": [],
+    });
+    Ok(json_response(StatusCode::OK, &reply))
+}
+
+/// The array record at the path after `array/<full|block>`.
+async fn array_record(w: &Writable, ctx: &Ctx) -> Result<(NodeRecord, ArrayStructure), AppError> {
+    let (rec, path) = record_at(w, ctx, 2).await?;
+    if rec.family != Family::Array {
+        return Err(AppError::MethodNotAllowed(format!(
+            "This node cannot accept array data: {} is a {}.",
+            python_list(&path),
+            rec.family.as_str()
+        )));
+    }
+    let structure = array_structure(&rec)?;
+    Ok((rec, structure))
+}
+
+/// `PUT /api/v1/array/full/<path>`: the whole array as raw little-endian C-order bytes.
+pub async fn put_array_full(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    body: Body,
+) -> Result<Response, AppError> {
+    put_array(&state, &ctx, body, false).await
+}
+
+/// `PUT /api/v1/array/block/<path>?block=i,j`: one block (one declared chunk), raw bytes.
+pub async fn put_array_block(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    body: Body,
+) -> Result<Response, AppError> {
+    put_array(&state, &ctx, body, true).await
+}
+
+async fn put_array(state: &AppState, ctx: &Ctx, body: Body, block: bool) -> Result<Response, AppError> {
+    let w = writable(state, ctx, "This node cannot accept array data.")?;
+    let (rec, structure) = array_record(&w, ctx).await?;
+    let index = if block {
+        let Some(raw) = ctx.query.first("block") else {
+            return Err(AppError::invalid_query("block", "", "Field required"));
+        };
+        Some(parse_block(raw, &structure)?)
+    } else {
+        None
+    };
+    let bytes = read_body(state, ctx, body).await?;
+    let backend = w.backend.clone();
+    blocking(move || {
+        let (storage, location) = backend.storage_for(&rec)?;
+        let z = storage.open_array(&location, &structure).map_err(storage_error)?;
+        match index {
+            Some(index) => z.write_block(&index, &bytes),
+            None => z.write_full(&bytes),
+        }
+        .map_err(storage_error)
+    })
+    .await?;
+    Ok(null_ok())
+}
+
+/// Record batches from an Arrow IPC file (what the client sends) or stream body.
+fn read_ipc(bytes: &[u8]) -> Result<Vec<arrow::array::RecordBatch>, AppError> {
+    let bad = |e: arrow::error::ArrowError| {
+        AppError::unprocessable(format!(
+            "The body is not an Arrow IPC file (application/vnd.apache.arrow.file): {e}"
+        ))
+    };
+    if bytes.starts_with(b"ARROW1") {
+        let reader =
+            arrow_ipc::reader::FileReader::try_new(std::io::Cursor::new(bytes), None).map_err(bad)?;
+        reader.collect::<Result<Vec<_>, _>>().map_err(bad)
+    } else {
+        let reader =
+            arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None).map_err(bad)?;
+        reader.collect::<Result<Vec<_>, _>>().map_err(bad)
+    }
+}
+
+async fn put_table(
+    state: &AppState,
+    ctx: &Ctx,
+    body: Body,
+    partition: Option<&str>,
+) -> Result<Response, AppError> {
+    let w = writable(state, ctx, "This node cannot accept table data.")?;
+    let (rec, path) = record_at(&w, ctx, 2).await?;
+    if rec.family != Family::Table {
+        return Err(AppError::MethodNotAllowed(format!(
+            "This node cannot accept table data: {} is a {}.",
+            python_list(&path),
+            rec.family.as_str()
+        )));
+    }
+    let (schema, n) = table_structure(&rec)?;
+    let index = match partition {
+        None if n == 1 => 0,
+        None => {
+            return Err(AppError::BadRequest(format!(
+                "This table has {n} partitions: write them one by one with table/partition?partition=i."
+            )));
+        }
+        Some(raw) => {
+            let i: usize = raw.trim().parse().map_err(|_| {
+                AppError::invalid_query("partition", raw, "Input should be a valid non-negative integer")
+            })?;
+            if i >= n {
+                return Err(AppError::BadRequest(format!(
+                    "Partition {i} is out of range: this table has {n} partitions."
+                )));
+            }
+            i
+        }
+    };
+    let bytes = read_body(state, ctx, body).await?;
+    let batches = read_ipc(&bytes)?;
+    let backend = w.backend.clone();
+    blocking(move || {
+        let (storage, location) = backend.storage_for(&rec)?;
+        let t = storage.open_table(&location, schema, n).map_err(storage_error)?;
+        t.write_partition(index, &batches).map_err(storage_error)
+    })
+    .await?;
+    Ok(null_ok())
+}
+
+/// `PUT /api/v1/table/full/<path>`: a single-partition table's data, as an Arrow IPC file
+/// (the pandas index column `__index_level_0__` the client adds is accepted and kept).
+pub async fn put_table_full(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    body: Body,
+) -> Result<Response, AppError> {
+    put_table(&state, &ctx, body, None).await
+}
+
+/// `PUT /api/v1/table/partition/<path>?partition=i`: one partition, as an Arrow IPC file.
+pub async fn put_table_partition(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    body: Body,
+) -> Result<Response, AppError> {
+    let Some(raw) = ctx.query.first("partition").map(str::to_owned) else {
+        return Err(AppError::invalid_query("partition", "", "Field required"));
+    };
+    put_table(&state, &ctx, body, Some(&raw)).await
+}
+
+fn bool_param(ctx: &Ctx, name: &str, default: bool) -> Result<bool, AppError> {
+    let Some(raw) = ctx.query.first(name) else { return Ok(default) };
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" | "t" | "y" => Ok(true),
+        "false" | "0" | "no" | "off" | "f" | "n" => Ok(false),
+        _ => Err(AppError::invalid_query(name, raw, "Input should be a valid boolean")),
+    }
+}
+
+/// True when the node or (for a container) any node below it holds data written here.
+async fn holds_data(w: &Writable, rec: &NodeRecord) -> Result<bool, AppError> {
+    if rec.data_source.is_some() {
+        return Ok(true);
+    }
+    let mut stack = vec![rec.id];
+    while let Some(id) = stack.pop() {
+        let mut offset = 0u64;
+        loop {
+            let (count, page) =
+                w.backend.catalog.search(id, &[], &[], offset, 1000).await.map_err(catalog_error)?;
+            offset += page.len() as u64;
+            let got = page.len();
+            for child in page {
+                if child.data_source.is_some() {
+                    return Ok(true);
+                }
+                if child.family == Family::Container {
+                    stack.push(child.id);
+                }
+            }
+            if got == 0 || offset >= count {
+                break;
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// `DELETE /api/v1/metadata/<path>?recursive=false&external_only=true`: Tiled's semantics —
+/// a non-empty container needs `recursive=true`, and data written through the API
+/// (internally managed) needs `external_only=false` (409 otherwise). The catalog rows go
+/// first (one transaction), then the data.
+pub async fn delete(State(state): State<Arc<AppState>>, ctx: Ctx) -> Result<Response, AppError> {
+    let w = writable(&state, &ctx, "Method Not Allowed")?;
+    let recursive = bool_param(&ctx, "recursive", false)?;
+    let external_only = bool_param(&ctx, "external_only", true)?;
+    let (rec, _) = record_at(&w, &ctx, 1).await?;
+    if rec.parent.is_none() {
+        return Err(AppError::MethodNotAllowed("The root node cannot be deleted.".into()));
+    }
+    if rec.family == Family::Container && !recursive {
+        let (count, _) = w.backend.catalog.search(rec.id, &[], &[], 0, 0).await.map_err(catalog_error)?;
+        if count > 0 {
+            return Err(catalog_error(tessera_catalog::CatalogError::NotEmpty(rec.id)));
+        }
+    }
+    if external_only && holds_data(&w, &rec).await? {
+        return Err(AppError::Conflict(INTERNAL_DATA.into()));
+    }
+    let deleted = w.backend.catalog.delete(rec.id, recursive).await.map_err(catalog_error)?;
+    let backend = w.backend.clone();
+    blocking(move || {
+        for r in deleted.iter().filter(|r| r.data_source.is_some()) {
+            let removed = backend.storage_for(r).and_then(|(s, loc)| s.remove(&loc).map_err(storage_error));
+            if let Err(e) = removed {
+                // The row is gone: the data is only an unreferenced leftover now.
+                tracing::warn!(error = %e, key = %r.key, "could not remove a deleted node's data");
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(null_ok())
+}
