@@ -231,10 +231,12 @@ pub fn parse_filters<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<V
                         Some(v) => boolean(n, "case_sensitive", v)?,
                         None => true,
                     };
-                    let re = regex::RegexBuilder::new(get("pattern")?)
-                        .case_insensitive(!case_sensitive)
-                        .build()
-                        .map_err(|e| bad(format!("bad regular expression: {e}")))?;
+                    // The flag goes into the pattern text (not the builder) so that
+                    // `Regex::as_str` is the complete pattern: the SQL catalog hands it to
+                    // SQLite's REGEXP, which compiles it with the same `regex` crate.
+                    let pattern = get("pattern")?;
+                    let pattern = if case_sensitive { pattern.to_owned() } else { format!("(?i){pattern}") };
+                    let re = Regex::new(&pattern).map_err(|e| bad(format!("bad regular expression: {e}")))?;
                     Filter::Regex(get("key")?.to_owned(), re)
                 }
                 "keypresent" => {
@@ -297,6 +299,18 @@ fn json_cmp(a: &Value, b: &Value) -> Option<Ordering> {
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         _ => None,
     }
+}
+
+/// The full-text words of a metadata object: every lower-cased, whitespace-separated word
+/// of every string value at any depth (keys are not words), sorted and deduplicated.
+/// [`Filter::FullText`] matches when one of its words is among them; the SQL catalog stores
+/// them at insert.
+pub fn fulltext_words(metadata: &Map<String, Value>) -> Vec<String> {
+    let mut all = Vec::new();
+    metadata.values().for_each(|v| collect_words(v, &mut all));
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 fn collect_words(v: &Value, out: &mut Vec<String>) {

@@ -1,111 +1,23 @@
-//! The SQL catalog on PostgreSQL: a throwaway cluster (initdb + pg_ctl on 127.0.0.1, a free
-//! port, a temp dir; as the `postgres` user when the tests run as root), stopped at the end.
+//! The SQL catalog on PostgreSQL: a throwaway cluster (`tessera_testkit::postgres::Pg`: initdb
+//! and pg_ctl on 127.0.0.1, a free port, a temp dir; as the `postgres` user when the tests run
+//! as root), stopped at the end.
 //! Skipped, saying so, when the PostgreSQL server binaries are not installed
 //! (`apt-get install postgresql`; or point `TESSERA_PG_BIN` at their directory).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 
 use tessera_iceberg::{
     CatalogConfig, ErrorKind, ExportAction, ExportEvent, IcebergOptions, IfExists, export_iceberg,
 };
 
+use tessera_testkit::postgres::Pg;
+
 use crate::common::{Scripted, other, read_text, sample, stream, table_text};
 
-struct Pg {
-    dir: tempfile::TempDir,
-    bin: PathBuf,
-    port: u16,
-    as_postgres: bool,
-}
-
-fn find_bin() -> Option<PathBuf> {
-    if let Ok(b) = std::env::var("TESSERA_PG_BIN") {
-        return Some(PathBuf::from(b));
-    }
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
-        .collect();
-    versions.sort();
-    versions.pop()
-}
-
-impl Pg {
-    fn run(&self, tool: &str, args: &[&str]) -> std::process::Output {
-        let exe = self.bin.join(tool);
-        let mut cmd = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
-        cmd.args(args).current_dir("/").output().unwrap()
-    }
-
-    fn start() -> Option<Pg> {
-        let bin = find_bin()?;
-        let root = Command::new("id").arg("-u").output().ok()?.stdout == b"0\n";
-        let dir = tempfile::tempdir().unwrap();
-        if root {
-            let ok = Command::new("chown").args(["postgres:"]).arg(dir.path()).status().ok()?.success();
-            assert!(ok, "chown of the cluster dir to postgres failed");
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let pg = Pg { dir, bin, port, as_postgres: root };
-        let data = pg.path("data");
-        let out =
-            pg.run("initdb", &["-D", &data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]);
-        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
-        let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            pg.port,
-            pg.dir.path().display()
-        );
-        let log = pg.path("log");
-        let out = pg.run("pg_ctl", &["-D", &data, "-o", &opts, "-l", &log, "-w", "start"]);
-        assert!(
-            out.status.success(),
-            "pg_ctl start: {}{}",
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        Some(pg)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).to_str().unwrap().to_owned()
-    }
-
-    fn uri(&self, db: &str) -> String {
-        format!("postgresql+psycopg2://postgres@127.0.0.1:{}/{db}", self.port)
-    }
-
-    fn sql(&self, db: &str, statements: &[&str]) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async {
-            use sqlx::{ConnectOptions, Executor};
-            let mut c = format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
-                .parse::<sqlx::postgres::PgConnectOptions>()
-                .unwrap()
-                .connect()
-                .await
-                .unwrap();
-            for s in statements {
-                c.execute(*s).await.unwrap();
-            }
-        });
-    }
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        let _ = self.run("pg_ctl", &["-D", &self.path("data"), "-m", "immediate", "-w", "stop"]);
-    }
+/// The pyiceberg-style URI of database `db` in the cluster.
+fn uri(pg: &Pg, db: &str) -> String {
+    format!("postgresql+psycopg2://postgres@127.0.0.1:{}/{db}", pg.port())
 }
 
 fn warehouse(parent: &Path, name: &str) -> String {
@@ -123,7 +35,7 @@ fn postgres_catalog_end_to_end() {
         return;
     };
     let whdir = tempfile::tempdir().unwrap();
-    let config = CatalogConfig::sql(&pg.uri("postgres"), &warehouse(whdir.path(), "wh")).unwrap();
+    let config = CatalogConfig::sql(&uri(&pg, "postgres"), &warehouse(whdir.path(), "wh")).unwrap();
     let append = IcebergOptions::default().with_if_exists(IfExists::Append);
     let replace = IcebergOptions::default().with_if_exists(IfExists::Replace);
 
@@ -186,7 +98,7 @@ fn postgres_catalog_end_to_end() {
             "CREATE TABLE iceberg_namespace_properties (catalog_name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL, property_key VARCHAR(255) NOT NULL, property_value VARCHAR(1000) NOT NULL, PRIMARY KEY (catalog_name, namespace, property_key))",
         ],
     );
-    let v0 = CatalogConfig::sql(&pg.uri("v0"), &warehouse(whdir.path(), "wh0")).unwrap();
+    let v0 = CatalogConfig::sql(&uri(&pg, "v0"), &warehouse(whdir.path(), "wh0")).unwrap();
     export_iceberg(stream(&c), &v0, "old.t", &IcebergOptions::default()).unwrap();
     export_iceberg(stream(&c), &v0, "old.t", &append).unwrap();
     let e0 = tessera_iceberg::IcebergExporter::open(&v0).unwrap();
