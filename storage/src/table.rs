@@ -250,10 +250,14 @@ impl ParquetTable {
             }
             Err(e) => return Err(StorageError::io("open", &path)(e)),
         };
-        let reader =
-            ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(READ_BATCH_ROWS).build()?;
-        let schema = arrow::record_batch::RecordBatchReader::schema(&reader);
-        Ok(Box::new(IterStream::new(schema, reader)))
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(READ_BATCH_ROWS);
+        // The builder's schema carries the file's schema metadata (pandas'); the reader's
+        // batches do not, so they get it back (an Arc swap, no copy).
+        let schema = builder.schema().clone();
+        let reader = builder.build()?;
+        let with_metadata = schema.clone();
+        let batches = reader.map(move |b| b.and_then(|b| b.with_schema(with_metadata.clone())));
+        Ok(Box::new(IterStream::new(schema, batches)))
     }
 
     /// Bytes on disk (all partition files).
