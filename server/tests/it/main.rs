@@ -8,10 +8,13 @@ mod about;
 mod arrays;
 mod auth;
 mod containers;
+#[cfg(feature = "iceberg")]
+mod iceberg;
 mod metadata;
 mod search;
 mod tables;
 mod transport;
+mod write;
 
 use std::sync::{Arc, OnceLock};
 
