@@ -4,7 +4,10 @@ PostgreSQL server started here.
 
 tessera's side is the example `encoders/iceberg/examples/iceberg_export.rs` (built with cargo
 and the `rest` feature unless TESSERA_ICEBERG_EXPORT points at it); data goes to it as Arrow IPC files written by
-pyarrow, or as the shared T2 workload it generates itself.
+pyarrow, or as the shared T2 workload it generates itself. The server's
+`POST /api/v1/export/iceberg/{path}` route and the `tessera export-iceberg` command are
+exercised with the `tessera` binary built with the server feature `iceberg` (or
+TESSERA_BIN_ICEBERG), serving the demo tree.
 
 Needs (not in requirements.txt of the other interop tests):
     pip install "pyiceberg[sql-sqlite,sql-postgres]==0.12.0" "pyarrow==26.0.1"
@@ -601,3 +604,179 @@ def test_nulls_into_required_columns_are_refused(catalog):
     assert len(catalog.py.load_table("req.t").snapshots()) == 1
     catalog.export("req.t", with_null.slice(0, 1), args=("--if-exists", "append"))
     assert rows(catalog.read("req.t")) == [{"id": 1, "s": "a"}, {"id": 2, "s": "b"}]
+
+
+# --- the server route and the `tessera export-iceberg` command ------------------------------------
+#
+# The `tessera` binary built with the server feature `iceberg` (TESSERA_BIN_ICEBERG points at a
+# prebuilt one). It is copied out of the shared target directory, so that another build of the
+# server with other features cannot replace it while the tests run.
+
+@pytest.fixture(scope="session")
+def tessera_bin(tmp_path_factory) -> Path:
+    exe = os.environ.get("TESSERA_BIN_ICEBERG")
+    if exe:
+        return Path(exe)
+    cache = Path(os.environ.get("TESSERA_CACHE", Path.home() / ".cache" / "tessera"))
+    target = Path(os.environ.get("CARGO_TARGET_DIR", cache / "target"))
+    subprocess.run(
+        ["cargo", "build", "-p", "tessera-server", "--features", "iceberg", "--bin", "tessera"],
+        cwd=ROOT, check=True, env={**os.environ, "CARGO_TARGET_DIR": str(target)},
+    )
+    copy = tmp_path_factory.mktemp("bin") / "tessera"
+    shutil.copy2(target / "debug" / "tessera", copy)
+    return copy
+
+
+class DemoServer:
+    """`tessera serve demo` on a free port with the catalog as `pixeltable` (the name pyiceberg
+    opens it under)."""
+
+    KEY = "interop-key"
+
+    def __init__(self, exe: Path, catalog: Catalog):
+        self.proc = subprocess.Popen(
+            [str(exe), "serve", "demo", "--port", "0", "--public", "--api-key", self.KEY,
+             "--iceberg-catalog", f"{CATALOG_NAME}={catalog.uri}",
+             "--iceberg-warehouse", f"{CATALOG_NAME}={catalog.warehouse}"],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            env={k: v for k, v in os.environ.items() if k != "TESSERA_API_KEY"})
+        self.base = None
+        for line in self.proc.stderr:
+            if "running on http://" in line:
+                self.base = line.split("running on ")[1].split()[0]
+                break
+        assert self.base, "the server printed no URL"
+        import threading
+        threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()
+
+    def export(self, path: str, body: dict, key: str | None = KEY) -> tuple[int, dict]:
+        import urllib.error
+        import urllib.request
+        url = f"{self.base}/api/v1/export/iceberg/{path}" + (f"?api_key={key}" if key else "")
+        req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def arrow(self, path: str) -> pa.Table:
+        import urllib.request
+        url = f"{self.base}/api/v1/table/full/{path}?format=application/vnd.apache.arrow.stream&api_key={self.KEY}"
+        with urllib.request.urlopen(url, timeout=120) as r:
+            return ipc.open_stream(r.read()).read_all()
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def demo_server(tessera_bin, catalog):
+    server = DemoServer(tessera_bin, catalog)
+    yield server
+    server.close()
+
+
+def test_server_route_exports_a_filtered_query(demo_server, catalog):
+    src = demo_server.arrow("short_table")  # what the server itself serves
+    status, report = demo_server.export("short_table", {
+        "catalog": CATALOG_NAME, "table": "srv.short", "columns": ["C", "A", "B"], "where": "A >= 128",
+        "schema_overrides": {"B": "float32"}})
+    assert status == 200, report
+    want = [{"C": r["C"], "A": r["A"], "B": r["B"]} for r in src.to_pylist() if r["A"] >= 128]
+    assert (report["catalog"], report["action"], report["rows"]) == (CATALOG_NAME, "create", len(want))
+    assert schema_of(catalog, "srv.short") == {"C": "string", "A": "int", "B": "float"}
+    tbl = catalog.py.load_table("srv.short")
+    assert [s.snapshot_id for s in tbl.snapshots()] == [report["snapshot_id"]]
+    got = catalog.read("srv.short")
+    assert sorted((r["C"], r["A"]) for r in got.to_pylist()) == sorted((r["C"], r["A"]) for r in want)
+    assert np.allclose(sorted(got["B"].to_pylist()), sorted(np.float32([r["B"] for r in want])))
+    # append: one more snapshot; replace: new schema and rows; error: 409, untouched
+    status, report = demo_server.export("short_table", {
+        "catalog": CATALOG_NAME, "table": "srv.short", "columns": ["C", "A", "B"], "where": "A < 128",
+        "schema_overrides": {"B": "float32"}, "if_exists": "append"})
+    assert (status, report["action"]) == (200, "append"), report
+    assert len(catalog.py.load_table("srv.short").snapshots()) == 2
+    assert catalog.read("srv.short").num_rows == src.num_rows
+    status, report = demo_server.export("short_table", {
+        "catalog": CATALOG_NAME, "table": "srv.short", "if_exists": "replace", "convert_types": True})
+    assert (status, report["action"], report["rows"]) == (200, "replace", 100), report
+    assert schema_of(catalog, "srv.short") == {
+        "A": "int", "B": "double", "C": "string", "D": "timestamp", "E": "boolean"}
+    got = catalog.read("srv.short")
+    assert sorted(got["D"].cast(pa.int64()).to_pylist()) == sorted(
+        src["D"].cast(pa.timestamp("us")).cast(pa.int64()).to_pylist())
+    status, report = demo_server.export("short_table", {"catalog": CATALOG_NAME, "table": "srv.short"})
+    assert status == 409 and report["detail"] == "export_iceberg(): table 'srv.short' already exists"
+    assert len(catalog.py.load_table("srv.short").snapshots()) == 3
+    # no key, unknown catalog, bad type: refused, nothing written
+    assert demo_server.export("short_table", {"catalog": CATALOG_NAME, "table": "srv.x"}, key=None)[0] == 401
+    assert demo_server.export("short_table", {"catalog": "other", "table": "srv.x"})[0] == 404
+    status, report = demo_server.export("short_table", {"catalog": CATALOG_NAME, "table": "srv.x"})
+    assert status == 422 and "['D'] hold timestamps in seconds or milliseconds" in report["detail"]
+    with pytest.raises(NoSuchTableError):
+        catalog.py.load_table("srv.x")
+
+
+def test_server_route_exports_a_dataset_and_an_empty_query(demo_server, catalog):
+    status, report = demo_server.export("structured_data/xarray_dataset", {
+        "catalog": CATALOG_NAME, "table": "srv.ds", "convert_types": True})
+    assert (status, report["rows"]) == (200, 12), report
+    got = catalog.read("srv.ds")
+    assert {"temperature", "precipitation", "lat", "lon", "time"} <= set(got.column_names)
+    status, report = demo_server.export("long_table", {
+        "catalog": CATALOG_NAME, "table": "srv.none", "where": "A < 0"})
+    assert (status, report["rows"], report["snapshot_id"]) == (200, 0, None), report
+    tbl = catalog.py.load_table("srv.none")
+    assert tbl.snapshots() == [] and catalog.read("srv.none").num_rows == 0
+
+
+def cli(exe: Path, catalog: Catalog, source: str, table: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(exe), "export-iceberg", source, table, "--catalog-uri", catalog.uri,
+         "--warehouse", str(catalog.warehouse), "--catalog-name", CATALOG_NAME, *args],
+        capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "TESSERA_API_KEY"})
+
+
+def test_cli_exports_files_and_server_tables(tessera_bin, demo_server, catalog, tmp_path):
+    import pyarrow.parquet as pq
+    src = sample(0, 500).select(["id", "x", "s ✓", "flag", "ts", "d", "l", "st", "bin", "dec"])
+    pq.write_table(src, tmp_path / "in.parquet", row_group_size=128)
+    p = cli(tessera_bin, catalog, str(tmp_path / "in.parquet"), "cli.pq")
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert (report["action"], report["rows"]) == ("create", 500)
+    assert "create cli.pq: 500 rows" in p.stderr
+    for name, want in ICEBERG_TYPES.items():
+        assert schema_of(catalog, "cli.pq")[name].startswith(want), name
+    assert rows(catalog.read("cli.pq")) == rows(src)
+    # an Arrow IPC stream file, projected and filtered, appended
+    with ipc.new_stream(tmp_path / "in.arrows", src.schema) as w:
+        w.write_table(sample(500, 100).select(src.column_names), max_chunksize=7)
+    p = cli(tessera_bin, catalog, str(tmp_path / "in.arrows"), "cli.pq", "--if-exists", "append",
+            "--where", "flag AND id >= 550")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["rows"] == 25
+    tbl = catalog.py.load_table("cli.pq")
+    assert len(tbl.snapshots()) == 2 and catalog.read("cli.pq").num_rows == 525
+    # a server's table, in Tiled's metadata-URL form, with the key in the URL
+    url = f"{demo_server.base}/api/v1/metadata/long_table?api_key={demo_server.KEY}"
+    p = cli(tessera_bin, catalog, url, "cli.long", "--columns", "A,C", "--where", "A > 0.9",
+            "--schema-override", "C=float32", "--quiet")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    whole = demo_server.arrow("long_table")
+    want = whole.filter(pa.compute.greater(whole["A"], 0.9)).select(["A", "C"])
+    assert schema_of(catalog, "cli.long") == {"A": "double", "C": "float"}
+    got = catalog.read("cli.long").sort_by("A")
+    assert np.array_equal(got["A"].to_numpy(), want.sort_by("A")["A"].to_numpy())
+    assert len(catalog.py.load_table("cli.long").snapshots()) == 1
+    # the short form, and a failure: exit 1, the server's message
+    p = cli(tessera_bin, catalog, f"{demo_server.base}/short_table", "cli.short", "--api-key", demo_server.KEY)
+    assert p.returncode == 1 and "hold timestamps in seconds or milliseconds" in p.stderr, p.stderr
+    p = cli(tessera_bin, catalog, f"{demo_server.base}/short_table", "cli.short", "--api-key", demo_server.KEY,
+            "--convert-types")
+    assert p.returncode == 0, p.stderr
+    assert catalog.read("cli.short").num_rows == 100
