@@ -11,10 +11,12 @@ use tessera_catalog::{Catalog, Family, NewNode, NodeRecord};
 use crate::Backend;
 
 /// Metadata keys: plain, unicode, ones that need quoting in a JSON path.
-const KEYS: &[&str] = &["a", "b", "c", "é", "q\"k", "sp ace", "x.y"];
+const KEYS: &[&str] = &["a", "b", "c", "é", "q\"k", "sp ace", "x.y", "b\\s\"", "t\tab", ""];
 /// Dotted paths used by filters and sorts (`c.d` reaches into nested objects; `zz` is
 /// never present; `x.y` can never match: lookups split at dots).
-const PATHS: &[&str] = &["a", "b", "c", "c.d", "c.e", "é", "q\"k", "sp ace", "x.y", "zz", "a.d"];
+const PATHS: &[&str] = &[
+    "a", "b", "c", "c.d", "c.e", "é", "q\"k", "sp ace", "x.y", "zz", "a.d", "b\\s\"", "t\tab", "", "b\\s\".d",
+];
 const WORDS: &[&str] =
     &["red", "Red", "green", "hello world", "Hello", "é", "É", "", "a%b", "K", "ok then", "red\tgreen"];
 
@@ -32,17 +34,18 @@ fn leaf() -> impl Strategy<Value = Value> {
 }
 
 fn value() -> impl Strategy<Value = Value> {
-    leaf().prop_recursive(2, 8, 3, |inner| {
+    let nested = leaf().prop_recursive(2, 8, 3, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
             prop::collection::vec((prop::sample::select(&["d", "e"][..]), inner), 0..3)
                 .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
         ]
-    })
+    });
+    prop_oneof![3 => leaf(), 1 => nested]
 }
 
 fn metadata() -> impl Strategy<Value = Map<String, Value>> {
-    prop::collection::vec((prop::sample::select(KEYS), value()), 0..5)
+    prop::collection::vec((prop::sample::select(KEYS), value()), 1..6)
         .prop_map(|kv| kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
@@ -107,7 +110,10 @@ fn filter(nkeys: usize) -> impl Strategy<Value = Filter> {
 
 fn sort() -> impl Strategy<Value = Vec<SortKey>> {
     prop::collection::vec(
-        (prop::sample::select(&["_", "a", "b", "c", "c.d", "é", "q\"k", "zz"][..]), any::<bool>()),
+        (
+            prop::sample::select(&["_", "a", "b", "c", "c.d", "é", "q\"k", "zz", "b\\s\"", "t\tab", ""][..]),
+            any::<bool>(),
+        ),
         0..3,
     )
     .prop_map(|v| {
@@ -123,16 +129,59 @@ fn sort() -> impl Strategy<Value = Vec<SortKey>> {
 
 type Case = (Vec<(Map<String, Value>, Vec<String>, Family)>, Vec<Filter>, Vec<SortKey>, u64, u64);
 
+/// (path, value) pairs present in the children, so that filters built from them hit.
+fn present(children: &[(Map<String, Value>, Vec<String>, Family)]) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (md, _, _) in children {
+        for (k, v) in md {
+            out.push((k.clone(), v.clone()));
+            if let Value::Object(o) = v {
+                out.extend(o.iter().map(|(k2, v2)| (format!("{k}.{k2}"), v2.clone())));
+            }
+        }
+    }
+    out
+}
+
+/// A filter on a value some child has: equal, different, compared, listed, contained.
+fn hit(pairs: Vec<(String, Value)>) -> impl Strategy<Value = Filter> {
+    let op = prop::sample::select(&[Op::Gt, Op::Lt, Op::Ge, Op::Le][..]);
+    (prop::sample::select(pairs), 0..7usize, op, value()).prop_map(|((k, v), kind, op, other)| match kind {
+        0 => Filter::Eq(k, v),
+        1 => Filter::NotEq(k, v),
+        2 => Filter::Comparison(op, k, v),
+        3 => Filter::In(k, vec![other, v]),
+        4 => Filter::NotIn(k, vec![v, other]),
+        5 => match v {
+            Value::Array(a) if !a.is_empty() => Filter::Contains(k, a[0].clone()),
+            v => Filter::Contains(k, v),
+        },
+        _ => match v {
+            Value::Number(n) => Filter::Eq(k, json!(n.as_f64())),
+            Value::String(s) => Filter::FullText(s.split_whitespace().map(str::to_lowercase).collect()),
+            v => Filter::Eq(k, v),
+        },
+    })
+}
+
 fn case() -> impl Strategy<Value = Case> {
-    prop::collection::vec(child(), 0..10).prop_flat_map(|children| {
+    prop::collection::vec(child(), 3..10).prop_flat_map(|children| {
         let n = children.len();
-        (Just(children), prop::collection::vec(filter(n), 0..3), sort(), 0u64..6, 0u64..12)
+        let pairs = present(&children);
+        let f = if pairs.is_empty() {
+            filter(n).boxed()
+        } else {
+            prop_oneof![1 => filter(n), 2 => hit(pairs)].boxed()
+        };
+        (Just(children), prop::collection::vec(f, 1..3), sort(), 0u64..6, 0u64..12)
     })
 }
 
 /// Runs `cases` random cases against one catalog of `backend` (each case in its own
 /// container).
+/// `TESSERA_DIFF_CASES` overrides `cases` (for long local runs).
 pub fn run(backend: &dyn Backend, cases: u32) {
+    let cases = std::env::var("TESSERA_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(cases);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let url = backend.fresh();
     let catalog = rt.block_on(async {
@@ -141,6 +190,8 @@ pub fn run(backend: &dyn Backend, cases: u32) {
     });
     let root = rt.block_on(catalog.lookup(&[])).unwrap().unwrap().id;
     let n = std::sync::atomic::AtomicUsize::new(0);
+    // How many cases selected some but not all children (the interesting ones).
+    let selective = std::sync::atomic::AtomicUsize::new(0);
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let result = runner.run(&case(), |(children, filters, sort, offset, limit)| {
         let n = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -152,7 +203,14 @@ pub fn run(backend: &dyn Backend, cases: u32) {
                 let node = NewNode { metadata, specs, family, ..NewNode::new(format!("k{i}"), family) };
                 recs.push(catalog.create(parent.id, node).await.unwrap());
             }
+            let nchildren = recs.len();
             let want: Vec<String> = query::search(recs, &filters, &sort).into_iter().map(|r| r.key).collect();
+            if std::env::var("DIFF_DEBUG").is_ok() {
+                eprintln!("{nchildren} children, {} found, filters {filters:?}", want.len());
+            }
+            if !want.is_empty() && want.len() < nchildren {
+                selective.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             let (total, got) = catalog.search(parent.id, &filters, &sort, 0, 1000).await.unwrap();
             let got: Vec<String> = got.into_iter().map(|r| r.key).collect();
             prop_assert_eq!(&got, &want, "filters {:?} sort {:?}", filters, sort);
@@ -177,4 +235,13 @@ pub fn run(backend: &dyn Backend, cases: u32) {
     if let Err(e) = result {
         panic!("{} differential: {e}", backend.name());
     }
+    let selective = selective.into_inner();
+    eprintln!(
+        "{} differential: {cases} cases, {selective} selected some but not all children",
+        backend.name()
+    );
+    assert!(
+        selective * 4 >= cases as usize,
+        "too few selective cases ({selective}): the generators need tuning"
+    );
 }

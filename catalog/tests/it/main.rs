@@ -80,7 +80,7 @@ macro_rules! suite {
                 eprintln!("postgres: {}", stringify!($case));
                 block_on(cases::$case(&b));
             )*
-            differential::run(&b, 48);
+            differential::run(&b, 96);
         }
     };
 }
@@ -98,5 +98,5 @@ suite!(
 
 #[test]
 fn differential_sqlite() {
-    differential::run(&Sqlite::new(), 256);
+    differential::run(&Sqlite::new(), 384);
 }
