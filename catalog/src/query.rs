@@ -85,7 +85,9 @@ pub enum Filter {
     NotIn(String, Vec<Value>),
     /// Any word of the text equals any word of any string in the metadata (case-insensitive).
     FullText(Vec<String>),
-    /// A string metadata value matches the pattern somewhere.
+    /// A string metadata value matches the pattern somewhere. The SQL catalog evaluates
+    /// `Regex::as_str()`, so build case-insensitive patterns with an inline `(?i)` (as
+    /// [`parse_filters`] does), not with `RegexBuilder` flags.
     Regex(String, Regex),
     /// The key is present (`true`) or absent (`false`).
     KeyPresent(String, bool),

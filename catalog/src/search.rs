@@ -237,10 +237,14 @@ impl Builder {
         let mut parts = Vec::new();
         let mut exact = true;
         for w in wants {
+            let mark = self.args.len();
             let (sql, e) = self.eq(v, w);
             exact &= e;
             if e || narrow_too {
                 parts.push(format!("COALESCE({sql}, FALSE)"));
+            } else {
+                // Unused: PostgreSQL refuses parameters the statement does not reference.
+                self.args.truncate(mark);
             }
         }
         if parts.is_empty() {
@@ -260,13 +264,18 @@ impl Builder {
             }
             Filter::NotEq(k, want) => {
                 let v = self.path(k);
+                let mark = self.args.len();
                 let (sql, exact) = self.eq(&v, want);
                 let present = Builder::is_present(&v);
                 if exact {
                     Cond::Exact(format!("({present} AND NOT COALESCE({sql}, FALSE))"))
                 } else {
+                    self.args.truncate(mark);
                     Cond::Narrow(present)
                 }
+            }
+            Filter::Comparison(_, _, Value::Null | Value::Array(_) | Value::Object(_)) => {
+                Cond::Exact("FALSE".into())
             }
             Filter::Comparison(op, k, want) => {
                 let v = self.path(k);
@@ -316,6 +325,7 @@ impl Builder {
                     exact,
                 )
             }
+            Filter::In(_, wants) if wants.is_empty() => Cond::Exact("FALSE".into()),
             Filter::In(k, wants) => {
                 let v = self.path(k);
                 let (sql, exact) = self.any_eq(&v, wants, true);
