@@ -379,3 +379,38 @@ pub async fn sort_orders(b: &dyn Backend) {
         assert_eq!(n as usize, want.len());
     }
 }
+
+/// A recursive delete racing with creates under the deleted subtree: every create that
+/// succeeded is in the delete's returned list (nothing disappears unreported), the others
+/// failed with NotFound.
+pub async fn delete_races_creates(b: &dyn Backend) {
+    let (url, c) = fresh_catalog(b).await;
+    let root = root(&c).await;
+    let g = c.create(root, NewNode::new("g", Family::Container)).await.unwrap();
+    let mut parents = vec![g.id];
+    for i in 0..4 {
+        parents.push(c.create(g.id, NewNode::new(format!("h{i}"), Family::Container)).await.unwrap().id);
+    }
+    let other = Catalog::open(&url).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (c, parent) = (if i % 2 == 0 { other.clone() } else { c.clone() }, parents[i % parents.len()]);
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis((i as u64 % 8) * 2)).await;
+            c.create(parent, NewNode::new(format!("n{i}"), Family::Container)).await
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let deleted = c.delete(g.id, true).await.unwrap();
+    let deleted: std::collections::HashSet<i64> = deleted.iter().map(|r| r.id).collect();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(r) => assert!(deleted.contains(&r.id), "created {r:?} but the delete did not report it"),
+            Err(CatalogError::NotFound(_)) => {}
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert!(c.lookup(&path(&["g"])).await.unwrap().is_none());
+    let (n, _) = c.search(root, &[], &[], 0, 10).await.unwrap();
+    assert_eq!(n, 0);
+}

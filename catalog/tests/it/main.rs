@@ -94,6 +94,7 @@ suite!(
     concurrent_creates,
     server_search_cases,
     sort_orders,
+    delete_races_creates,
 );
 
 #[test]
