@@ -13,7 +13,8 @@
 //! | the same with list or object values, or integers of magnitude ≥ 2^53 | narrowed by type, finished in Rust | same |
 //! | comparison, keypresent, specs, structure_family, keys_filter, lookup, access_tags | SQL | SQL |
 //! | fulltext | SQL (`words` table filled at insert by [`query::fulltext_words`](crate::query::fulltext_words)) | SQL (same) |
-//! | regex, like | SQL (`REGEXP` = the `regex` crate, same pattern) | narrowed to string values, finished in Rust |
+//! | regex | SQL (`REGEXP` = the `regex` crate, same pattern) | narrowed to string values, finished in Rust |
+//! | like | SQL (`REGEXP`, as regex) | SQL (`LIKE … ESCAPE '\'`) |
 //!
 //! Numbers compare as `f64` (as `query` does: `1 == 1.0`); strings byte-wise (`COLLATE "C"`
 //! on PostgreSQL); arrays and objects sort by their compact JSON text (PostgreSQL reads it
@@ -361,8 +362,19 @@ impl Builder {
                             v.text, v.text
                         ))
                     }
-                    // PostgreSQL's regular expressions are another dialect: only strings.
-                    Dialect::Postgres => Cond::Narrow(format!("({} IS NOT NULL)", v.text)),
+                    Dialect::Postgres => {
+                        let like =
+                            if matches!(f, Filter::Like(..)) { like_pattern(re.as_str()) } else { None };
+                        match like {
+                            Some(like) => {
+                                let p = self.arg(Arg::Text(like));
+                                Cond::Exact(format!("({} LIKE {p} ESCAPE '\\')", v.text))
+                            }
+                            // PostgreSQL's regular expressions are another dialect: only
+                            // strings here, the match in Rust.
+                            None => Cond::Narrow(format!("({} IS NOT NULL)", v.text)),
+                        }
+                    }
                 }
             }
             Filter::KeyPresent(k, exists) => {
@@ -433,6 +445,36 @@ impl Builder {
         terms.push("n.id ASC".into());
         terms.join(", ")
     }
+}
+
+/// The SQL LIKE pattern (escape `\\`) of a regex made by `query`'s LIKE translation
+/// (`(?s)^…$` of `.*`, `.` and escaped literals); `None` for any other regex.
+fn like_pattern(re: &str) -> Option<String> {
+    let body = re.strip_prefix("(?s)^")?.strip_suffix('$')?;
+    let mut out = String::new();
+    let mut chars = body.chars().peekable();
+    let literal = |c: char, out: &mut String| {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '.' if chars.peek() == Some(&'*') => {
+                chars.next();
+                out.push('%');
+            }
+            '.' => out.push('_'),
+            '\\' => match chars.next() {
+                Some(e) if !e.is_alphanumeric() => literal(e, &mut out),
+                _ => return None,
+            },
+            '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$' => return None,
+            c => literal(c, &mut out),
+        }
+    }
+    Some(out)
 }
 
 fn clamp(n: u64) -> i64 {
@@ -542,4 +584,40 @@ pub(crate) async fn run(
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .collect();
     Ok((total, page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+    use crate::query::{Filter, parse_filters};
+
+    fn like(p: &str) -> String {
+        let pairs = [
+            ("filter[like][condition][key]", "k".to_owned()),
+            ("filter[like][condition][pattern]", serde_json::Value::from(p).to_string()),
+        ];
+        match parse_filters(&pairs).ok().and_then(|mut v| v.pop()) {
+            Some(Filter::Like(_, re)) => re.as_str().to_owned(),
+            _ => String::new(),
+        }
+    }
+
+    #[test]
+    fn like_patterns_round_trip() {
+        for (p, want) in [
+            ("g%n", "g%n"),
+            ("r_d", "r_d"),
+            ("", ""),
+            ("%", "%"),
+            ("a.b*c\\d", "a.b*c\\\\d"),
+            ("_%", "_%"),
+            ("(x)|[y]{z}+?^$#&-~", "(x)|[y]{z}+?^$#&-~"),
+            ("é\n", "é\n"),
+        ] {
+            assert_eq!(like_pattern(&like(p)).as_deref(), Some(want), "{p:?}");
+        }
+        assert_eq!(like_pattern("^a$"), None);
+        assert_eq!(like_pattern("(?s)^a+$"), None);
+        assert_eq!(like_pattern("(?s)^\\d$"), None);
+    }
 }
