@@ -414,3 +414,23 @@ pub async fn delete_races_creates(b: &dyn Backend) {
     let (n, _) = c.search(root, &[], &[], 0, 10).await.unwrap();
     assert_eq!(n, 0);
 }
+
+/// A catalog migrated by a newer tessera is refused, not modified.
+pub async fn newer_schema(b: &dyn Backend) {
+    let (url, c) = fresh_catalog(b).await;
+    c.close().await;
+    let bump = "INSERT INTO tessera_schema (version) VALUES (999)";
+    if b.name() == "sqlite" {
+        let p = sqlx::SqlitePool::connect(&format!("sqlite://{url}")).await.unwrap();
+        sqlx::query(bump).execute(&p).await.unwrap();
+        p.close().await;
+    } else {
+        let p = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(bump).execute(&p).await.unwrap();
+        p.close().await;
+    }
+    let e = Catalog::open(&url).await.unwrap_err();
+    assert!(matches!(e, CatalogError::NewerSchema { found: 999, supported: 1 }), "{e}");
+    assert!(!e.is_client_error());
+    assert!(matches!(Catalog::init(&url).await, Err(CatalogError::AlreadyInitialized)));
+}

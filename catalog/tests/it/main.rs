@@ -95,6 +95,7 @@ suite!(
     server_search_cases,
     sort_orders,
     delete_races_creates,
+    newer_schema,
 );
 
 #[test]
