@@ -477,6 +477,9 @@ impl Catalog {
     /// # Errors
     /// Database errors.
     pub async fn lookup(&self, path: &[String]) -> Result<Option<NodeRecord>, CatalogError> {
+        if path.iter().any(|k| k.contains('\0')) {
+            return Ok(None); // create refuses NUL; PostgreSQL would refuse the parameter
+        }
         on_pool!(&self.pool, p, d => {
             let mut conn = p.acquire().await?;
             let sql = format!("SELECT {} FROM nodes n WHERE n.parent IS NULL", d.columns());

@@ -20,11 +20,13 @@
 //! on PostgreSQL); arrays and objects sort by their compact JSON text (PostgreSQL reads it
 //! from the order-preserving `metadata_text`, not from jsonb). When any filter is only
 //! narrowed, every narrowed candidate is fetched in order and the remaining conditions,
-//! the count and the page are done in Rust, so totals and pages stay exact.
+//! the count and the page are done in Rust, so totals and pages stay exact. A query with a
+//! NUL character anywhere (which no stored text has, and PostgreSQL refuses as a parameter)
+//! is evaluated entirely in Rust over the container's children.
 
 use serde_json::Value;
 
-use crate::query::{Filter, Op, SortKey};
+use crate::query::{self, Filter, Op, SortKey};
 use crate::{NodeRecord, Pool, Result, record};
 
 /// The SQL dialect of a pool.
@@ -95,6 +97,16 @@ enum Arg {
     Texts(Vec<String>),
 }
 
+impl Arg {
+    fn has_nul(&self) -> bool {
+        match self {
+            Arg::Text(s) => s.contains('\0'),
+            Arg::Texts(v) => v.iter().any(|s| s.contains('\0')),
+            Arg::Int(_) | Arg::Float(_) | Arg::Bool(_) => false,
+        }
+    }
+}
+
 /// A WHERE condition: exactly the filter, or a superset of it that Rust finishes.
 enum Cond {
     Exact(String),
@@ -126,6 +138,8 @@ struct Val {
 struct Builder {
     d: Dialect,
     args: Vec<Arg>,
+    /// A metadata path with a NUL character (no SQL path can name it exactly).
+    nul: bool,
 }
 
 const TWO_53: f64 = 9_007_199_254_740_992.0;
@@ -172,6 +186,7 @@ impl Builder {
     /// The metadata value at a dotted path (missing unless every step is an object key),
     /// as [`query::lookup_path`](crate::query::lookup_path).
     fn path(&mut self, key: &str) -> Val {
+        self.nul |= key.contains('\0');
         match self.d {
             Dialect::Sqlite => {
                 // A JSON path of quoted labels. SQLite ends a quoted label at the next `"`
@@ -539,7 +554,7 @@ pub(crate) async fn run(
         Pool::Sqlite(_) => Dialect::Sqlite,
         Pool::Postgres(_) => Dialect::Postgres,
     };
-    let mut b = Builder { d, args: Vec::new() };
+    let mut b = Builder { d, args: Vec::new(), nul: false };
     let p = b.arg(Arg::Int(parent));
     let mut wh = vec![format!("n.parent = {p}")];
     let mut finish: Vec<&Filter> = Vec::new();
@@ -552,8 +567,15 @@ pub(crate) async fn run(
     }
     let nwhere = b.args.len();
     let order = b.order_by(sort);
-    let wh = wh.join(" AND ");
     let cols = d.columns();
+    if b.nul || b.args.iter().any(Arg::has_nul) {
+        // No stored text holds NUL (create refuses it), and neither database takes it in a
+        // JSON path or text parameter: such a query is answered in Rust over all children.
+        let sql = format!("SELECT {cols}, CAST(0 AS BIGINT) FROM nodes n WHERE n.parent = $1 ORDER BY n.id");
+        let all = fetch(pool, &sql, &b.args[..1]).await?.into_iter().map(|(r, _)| r);
+        return Ok(paginate(query::search(all, filters, sort), offset, limit));
+    }
+    let wh = wh.join(" AND ");
     if finish.is_empty() {
         let (l, o) = (b.arg(Arg::Int(clamp(limit))), b.arg(Arg::Int(clamp(offset))));
         let sql = format!(
@@ -577,13 +599,17 @@ pub(crate) async fn run(
     let rows = fetch(pool, &sql, &b.args).await?;
     let found: Vec<NodeRecord> =
         rows.into_iter().map(|(r, _)| r).filter(|r| finish.iter().all(|f| f.matches(r))).collect();
+    Ok(paginate(found, offset, limit))
+}
+
+fn paginate(found: Vec<NodeRecord>, offset: u64, limit: u64) -> (u64, Vec<NodeRecord>) {
     let total = found.len() as u64;
     let page = found
         .into_iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .collect();
-    Ok((total, page))
+    (total, page)
 }
 
 #[cfg(test)]

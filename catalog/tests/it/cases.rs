@@ -88,6 +88,7 @@ pub async fn create_and_lookup(b: &dyn Backend) {
     assert_eq!(g2.metadata.keys().collect::<Vec<_>>(), ["z", "a"]);
     assert_eq!(g2.metadata["a"].as_object().unwrap().keys().collect::<Vec<_>>(), ["y", "b"]);
     assert!(c.lookup(&path(&["g", "nope"])).await.unwrap().is_none());
+    assert!(c.lookup(&path(&["g\0"])).await.unwrap().is_none());
     assert!(c.lookup(&path(&["g", "x", "deeper"])).await.unwrap().is_none());
 
     let e = c.create(g.id, NewNode::new("x", Family::Table)).await.unwrap_err();
@@ -345,7 +346,7 @@ pub async fn sort_orders(b: &dyn Backend) {
     }
     recs.push(c.create(root, node("missing", Family::Array, json!({}), &[])).await.unwrap());
     recs.push(c.create(root, node("nested-missing", Family::Array, json!({"n": 1}), &[])).await.unwrap());
-    for key in ["v", "q\"k", "n.v", "x.y", "", "n"] {
+    for key in ["v", "q\"k", "n.v", "x.y", "", "n", "v\0"] {
         for descending in [false, true] {
             let sort =
                 [SortKey { key: key.into(), descending }, SortKey { key: "_".into(), descending: true }];
@@ -371,6 +372,12 @@ pub async fn sort_orders(b: &dyn Backend) {
         Filter::Eq("v".into(), json!([2, "x"])),
         Filter::In("v".into(), vec![json!({"b": 0}), json!(true), json!(null)]),
         Filter::NotIn("v".into(), vec![json!([10]), json!(1)]),
+        // NUL characters (never stored) in request data: answered without error.
+        Filter::NotEq("v".into(), json!("b\0")),
+        Filter::KeyPresent("v\0".into(), false),
+        Filter::Lookup("k01\0".into()),
+        Filter::Keys(vec!["k01".into(), "\0".into()]),
+        Filter::FullText(vec!["a\0".into()]),
     ] {
         let want: Vec<String> =
             query::search(recs.clone(), std::slice::from_ref(&f), &[]).into_iter().map(|r| r.key).collect();
