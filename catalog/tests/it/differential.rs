@@ -15,7 +15,8 @@ const KEYS: &[&str] = &["a", "b", "c", "é", "q\"k", "sp ace", "x.y", "b\\s\"", 
 /// Dotted paths used by filters and sorts (`c.d` reaches into nested objects; `zz` is
 /// never present; `x.y` can never match: lookups split at dots).
 const PATHS: &[&str] = &[
-    "a", "b", "c", "c.d", "c.e", "é", "q\"k", "sp ace", "x.y", "zz", "a.d", "b\\s\"", "t\tab", "", "b\\s\".d",
+    "a", "b", "c", "c.d", "c.e", "é", "q\"k", "sp ace", "x.y", "zz", "a.d", "b\\s\"", "t\tab", "",
+    "b\\s\".d", "a\0",
 ];
 const WORDS: &[&str] =
     &["red", "Red", "green", "hello world", "Hello", "é", "É", "", "a%b", "K", "ok then", "red\tgreen"];
