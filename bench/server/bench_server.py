@@ -336,7 +336,8 @@ def md_table(rows, other_name):
     for r in rows:
         met = {True: "yes", False: "**no**", None: ""}[r["met"]]
         target = f"≥ {r['target']:g}x" if r["target"] else ""
-        lines.append(f"| {r['case']} | {r['metric']} ({r['unit']}) | {fmt_num(r['tessera'])} | "
+        unit = f" ({r['unit']})" if r["unit"] else ""
+        lines.append(f"| {r['case']} | {r['metric']}{unit} | {fmt_num(r['tessera'])} | "
                      f"{fmt_num(r['other'])} | {fmt_num(r['ratio'])} | {target} | {met} |")
     return "\n".join(lines)
 
@@ -447,8 +448,6 @@ def part_write(a, wd, tessera, out):
     """Uploads and read-backs through the official client; returns the tessera catalog server
     (left running for part roapi) or None."""
     print("\n=== part write: tessera serve catalog vs tiled serve catalog", flush=True)
-    from tiled.client import from_uri
-
     df = tb.make_big_table()
     arr = numpy.random.default_rng(1).random((4096, 4096))
     sizes = {"table": table_nbytes(df), "array": arr.nbytes}
@@ -464,87 +463,111 @@ def part_write(a, wd, tessera, out):
     results, raw, servers = {}, [], {}
     try:
         for name in ("tessera", "tiled"):
-            saved = {k: os.environ.get(k) for k in templates[name]}
-            os.environ.update(templates[name])
             try:
-                t0 = time.perf_counter()
-                srv = tb.start_catalog(wd / f"{name}-catalog")
+                srv = start_catalog_with(templates[name], wd / f"{name}-catalog")
                 servers[name] = srv
-                startup = round(time.perf_counter() - t0, 2)
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-            client = from_uri(srv.url, api_key=srv.key)
-            client.write_array([1, 2, 3], key="warmup")  # connection + first-write costs
-            r = {"startup_s": startup}
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                for what, write in (("table", lambda k: client.write_dataframe(df, key=k)),
-                                    ("array", lambda k: client.write_array(arr, key=k))):
-                    ups = []
-                    for i in range(runs):
-                        t0 = time.perf_counter()
-                        write(f"{what}_{i}")
-                        ups.append(time.perf_counter() - t0)
-                    reads = []
-                    node = client[f"{what}_0"]
-                    got = node.read()  # warm-up, and a check of what came back
-                    ok = (got.shape == df.shape) if what == "table" else bool(numpy.array_equal(got, arr))
-                    del got
-                    for _ in range(runs):
-                        t0 = time.perf_counter()
-                        node.read()
-                        reads.append(time.perf_counter() - t0)
-                    r[what] = {"upload_s": round(statistics.median(ups), 4),
-                               "upload_MB_per_s": round(sizes[what] / 1e6 / statistics.median(ups), 1),
-                               "read_s": round(statistics.median(reads), 4),
-                               "read_MB_per_s": round(sizes[what] / 1e6 / statistics.median(reads), 1),
-                               "read_back_equal": ok, "runs": runs}
-                    print(f"  {name:8s} {what}: upload {r[what]['upload_s']} s "
-                          f"({r[what]['upload_MB_per_s']} MB/s), read {r[what]['read_s']} s "
-                          f"({r[what]['read_MB_per_s']} MB/s), equal={ok}", flush=True)
-            # curl exports of what was uploaded (the reference's catalog cases)
-            auth = [f"Authorization: Apikey {srv.key}"]
-            fmts = [("table", "table_0", f) for f in (["csv", "arrow"] if a.quick
-                                                      else ["csv", "parquet", "arrow", "json"])]
-            fmts.append(("array", "array_0", "octet"))
-            r["exports"] = {}
-            for family, node, fmt in fmts:
-                e = time_case(srv, f"{srv.url}/api/v1/{family}/full/{node}?format={M[fmt]}", auth,
-                              a.runs, a.timeout, M[fmt])
-                e.update(server=name, case=node, format=fmt, kind="catalog-export")
-                raw.append(e)
-                r["exports"][f"{node} {fmt}"] = e
-                print(f"  {name:8s} export {node:10s} {fmt:8s} " + summary(e), flush=True)
-            r["vmhwm_mb"] = group_hwm_mb(srv)
-            results[name] = r
-            if name == "tiled":
-                srv.stop()
-                del servers[name]
+                results[name] = write_side_one(a, name, srv, df, arr, sizes, runs, raw)
+            except Exception as e:  # a server that fails a step: its error is the result
+                import traceback
+                traceback.print_exc()
+                print(f"  {name:8s} FAILED: {e!r} (see its log under {wd})", flush=True)
+                results[name] = {"error": f"{type(e).__name__}: {e}"}
+                if name in servers:
+                    servers.pop(name).stop()
+            if name == "tiled" and name in servers:
+                servers.pop(name).stop()
     except BaseException:
         for srv in servers.values():
             srv.stop()
         raise
 
     t, o = results["tessera"], results["tiled"]
-    export_labels = {"table_0": "big_table 1M rows", "array_0": "4096x4096 f64"}
     rows = []
+    for name, r in results.items():
+        if "error" in r:
+            rows.append(row("write", f"{name} serve catalog", "error", "", r["error"] if name == "tessera" else None,
+                            r["error"] if name == "tiled" else None, False, None))
+    export_labels = {"table_0": "big_table 1M rows", "array_0": "4096x4096 f64"}
     labels = {"table": "1M-row table (T1-like, big_table)", "array": "4096x4096 float64 (A2-like)"}
     for what in ("table", "array"):
         for metric, key in (("upload", "upload_MB_per_s"), ("read-back", "read_MB_per_s")):
-            rows.append(row("write", labels[what], metric, "MB/s", t[what][key], o[what][key], True,
-                            TARGETS["write"]))
-    for key, te in t["exports"].items():
+            rows.append(row("write", labels[what], metric, "MB/s", t.get(what, {}).get(key),
+                            o.get(what, {}).get(key), True, TARGETS["write"]))
+    for key in t.get("exports") or o.get("exports") or {}:
         # exports of the 1M-row table and the big array: read-side figures (issue 5's target)
         node, fmt = key.split()
-        rows += case_rows("write", f"catalog export {export_labels[node]}", fmt, te,
-                          o["exports"].get(key), TARGETS["read"])
-    out["parts"]["write"] = {"rows": rows, "raw": raw, "summary": results,
-                             "logical_bytes": sizes}
+        rows += case_rows("write", f"catalog export {export_labels[node]}", fmt,
+                          t.get("exports", {}).get(key), o.get("exports", {}).get(key), TARGETS["read"])
+    out["parts"]["write"] = {"rows": rows, "raw": raw, "summary": results, "logical_bytes": sizes}
     return servers.get("tessera")
+
+
+def start_catalog_with(templates, workdir):
+    """The reference's start_catalog (init, then serve --write, random key) with these
+    SERVER_CMD_INIT / SERVER_CMD_CATALOG templates."""
+    saved = {k: os.environ.get(k) for k in templates}
+    os.environ.update(templates)
+    try:
+        t0 = time.perf_counter()
+        srv = tb.start_catalog(workdir)
+        srv.startup_s = round(time.perf_counter() - t0, 2)
+        return srv
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def write_side_one(a, name, srv, df, arr, sizes, runs, raw):
+    """Uploads, read-backs and curl exports on one catalog server."""
+    from tiled.client import from_uri
+
+    client = from_uri(srv.url, api_key=srv.key)
+    client.write_array([1, 2, 3], key="warmup")  # connection + first-write costs
+    r = {"startup_s": srv.startup_s}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for what, write in (("table", lambda k: client.write_dataframe(df, key=k)),
+                            ("array", lambda k: client.write_array(arr, key=k))):
+            ups = []
+            for i in range(runs):
+                t0 = time.perf_counter()
+                write(f"{what}_{i}")
+                ups.append(time.perf_counter() - t0)
+            reads = []
+            node = client[f"{what}_0"]
+            got = node.read()  # warm-up, and a check of what came back
+            ok = (got.shape == df.shape) if what == "table" else bool(numpy.array_equal(got, arr))
+            del got
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                node.read()
+                reads.append(time.perf_counter() - t0)
+            r[what] = {"upload_s": round(statistics.median(ups), 4),
+                       "upload_MB_per_s": round(sizes[what] / 1e6 / statistics.median(ups), 1),
+                       "read_s": round(statistics.median(reads), 4),
+                       "read_MB_per_s": round(sizes[what] / 1e6 / statistics.median(reads), 1),
+                       "read_back_equal": ok, "runs": runs}
+            print(f"  {name:8s} {what}: upload {r[what]['upload_s']} s "
+                  f"({r[what]['upload_MB_per_s']} MB/s), read {r[what]['read_s']} s "
+                  f"({r[what]['read_MB_per_s']} MB/s), equal={ok}", flush=True)
+    # curl exports of what was uploaded (the reference's catalog cases)
+    auth = [f"Authorization: Apikey {srv.key}"]
+    fmts = [("table", "table_0", f) for f in (["csv", "arrow"] if a.quick
+                                              else ["csv", "parquet", "arrow", "json"])]
+    fmts.append(("array", "array_0", "octet"))
+    r["exports"] = {}
+    for family, node, fmt in fmts:
+        e = time_case(srv, f"{srv.url}/api/v1/{family}/full/{node}?format={M[fmt]}", auth,
+                      a.runs, a.timeout, M[fmt])
+        e.update(server=name, case=node, format=fmt, kind="catalog-export")
+        raw.append(e)
+        r["exports"][f"{node} {fmt}"] = e
+        print(f"  {name:8s} export {node:10s} {fmt:8s} " + summary(e), flush=True)
+    r["vmhwm_mb"] = group_hwm_mb(srv)
+    return r
 
 
 def write_parquet_from(url, headers, path):
@@ -577,8 +600,9 @@ def part_roapi(a, wd, tessera_demo, tessera_catalog, out):
         tables["big_table"] = (tessera_catalog, "table_0", [f"Authorization: Apikey {tessera_catalog.key}"],
                                "big_table 1,000,000 rows")
     else:
-        print("  note: the 1M-row table is served by tessera's catalog, which this binary lacks: "
-              "1M-row cases are timed on roapi only", flush=True)
+        print("  note: tessera serves the 1M-row table from its catalog, which is not available "
+              "(no `serve catalog` command, or the write side failed): 1M-row cases are timed on "
+              "roapi only", flush=True)
     pg, fl = tb.free_port(), tb.free_port()
     template = (f"{shlex.quote(roapi)} -a {{host}}:{{port}} -p {{host}}:{pg} --addr-flight-sql {{host}}:{fl} "
                 + " ".join(f"-t {n}={shlex.quote(str(d / (n + '.parquet')))}"
@@ -718,25 +742,33 @@ def main():
         out["extra"]["tessera_demo_startup_s"] = tessera_demo.startup_s
         out["extra"]["tessera_demo_idle_rss_mb"] = group_rss_mb(tessera_demo)
         wall = out["extra"]
-        if "read" in parts:
+
+        def run_part(name, fn, *args):
+            """One part; a failure is reported (and the report still written), not fatal."""
             t = time.perf_counter()
-            part_read(a, wd, tessera_demo, out)
-            wall["part_read_wall_s"] = round(time.perf_counter() - t, 1)
+            try:
+                return fn(*args)
+            except Exception as e:
+                import traceback
+                traceback.print_exc()
+                print(f"\n=== part {name}: FAILED: {e!r}", flush=True)
+                out["parts"][name] = {"skipped": f"failed: {type(e).__name__}: {e}"}
+            finally:
+                wall[f"part_{name}_wall_s"] = round(time.perf_counter() - t, 1)
+
+        if "read" in parts:
+            run_part("read", part_read, a, wd, tessera_demo, out)
         # The write side also loads the 1M-row table that part roapi compares: it runs for both.
         if "write" in parts or "roapi" in parts:
             if has_catalog:
-                t = time.perf_counter()
-                tessera_catalog = part_write(a, wd, a.tessera, out)
-                wall["part_write_wall_s"] = round(time.perf_counter() - t, 1)
+                tessera_catalog = run_part("write", part_write, a, wd, a.tessera, out)
             else:
                 msg = (f"{a.tessera} has no `serve catalog` / `catalog init` command yet "
                        "(issue 6 not landed): write side skipped")
                 print(f"\n=== part write: SKIPPED: {msg}", flush=True)
                 out["parts"]["write"] = {"skipped": msg}
         if "roapi" in parts:
-            t = time.perf_counter()
-            part_roapi(a, wd, tessera_demo, tessera_catalog, out)
-            wall["part_roapi_wall_s"] = round(time.perf_counter() - t, 1)
+            run_part("roapi", part_roapi, a, wd, tessera_demo, tessera_catalog, out)
     finally:
         tessera_demo.stop()
         if tessera_catalog is not None:
@@ -748,6 +780,13 @@ def main():
     (out_dir / "report.md").write_text(md)
     print("\n" + md)
     print(f"bench-server: {out['wall_s']} s; results in {out_dir}", flush=True)
+    failed = [f"{part}: {p['skipped']}" for part, p in out["parts"].items()
+              if str(p.get("skipped", "")).startswith("failed")]
+    failed += [f"{r['part']}: {r['case']}: {r['tessera'] or r['other']}"
+               for p in out["parts"].values() for r in p.get("rows", []) if r["metric"] == "error"]
+    if failed:
+        print("bench-server: FAILED cases:\n  " + "\n  ".join(failed), flush=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
