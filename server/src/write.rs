@@ -145,7 +145,7 @@ fn wire_data_source(ds: &Value, id: i64) -> Value {
 }
 
 /// `POST /api/v1/metadata/<parent>`: creates a child (array, table or container) from
-/// Tiled's body; the reply holds `id`, `links`, `structure`, `metadata`, `data_sources`.
+/// Tiled's body; the reply holds `id`, `links` and `data_sources` (with the structure).
 pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, body: Body) -> Result<Response, AppError> {
     let w = writable(&state, &ctx, "This node does not support adding children.")?;
     let bytes = read_body(&state, &ctx, body).await?;
@@ -257,7 +257,7 @@ pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, body: Body) ->
         family,
         specs,
         metadata,
-        structure: structure.clone(),
+        structure,
         data_source: source.clone(),
     };
     let rec = match w.backend.catalog.create(parent.id, node).await {
@@ -281,14 +281,9 @@ pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, body: Body) ->
         crate::resource::links(&node, &path, &ctx.base)
     };
     let sources: Vec<Value> = source.iter().map(|ds| wire_data_source(ds, rec.id)).collect();
-    let reply = json!({
-        "id": key,
-        "links": links,
-        "structure": structure,
-        "metadata": rec.metadata,
-        "data_sources": sources,
-        "access_tags": [],
-    });
+    // As Tiled's server: no `structure` or `metadata` (the client keeps what it sent, and
+    // 0.2.20 cannot parse a returned structure: `ArrayStructure(dict)` raises TypeError).
+    let reply = json!({"id": key, "links": links, "data_sources": sources, "access_tags": []});
     Ok(json_response(StatusCode::OK, &reply))
 }
 

@@ -1,0 +1,309 @@
+//! The write side over a SQLite catalog in a temporary directory: every write route and its
+//! error paths, then the read side on what was written.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::{Value, json};
+use tessera_server::catalog_tree::CatalogBackend;
+use tessera_server::state::{AppState, Auth, Limits};
+
+use crate::{Resp, registry, send_to};
+
+const KEY: &str = "secret";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    backend: Arc<CatalogBackend>,
+    limits: Limits,
+    auth: Auth,
+}
+
+impl Fixture {
+    async fn new(writable: bool) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("catalog.db").to_string_lossy().into_owned();
+        tessera_catalog::Catalog::init(&db).await.unwrap();
+        let catalog = tessera_catalog::Catalog::open(&db).await.unwrap();
+        let storage = writable.then(|| tessera_storage::Storage::open(dir.path().join("data")).unwrap());
+        Fixture {
+            _dir: dir,
+            backend: CatalogBackend::new(catalog, storage),
+            limits: Limits::default(),
+            auth: Auth { api_key: Some(KEY.into()), public: false },
+        }
+    }
+
+    async fn state(&self) -> AppState {
+        AppState {
+            root: self.backend.root().await.unwrap(),
+            registry: registry(),
+            limits: self.limits,
+            auth: self.auth.clone(),
+        }
+    }
+
+    async fn send(&self, method: &str, uri: &str, content_type: &str, body: impl Into<Body>) -> Resp {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "test.local")
+            .header("authorization", format!("Apikey {KEY}"))
+            .header("content-type", content_type)
+            .body(body.into())
+            .unwrap();
+        send_to(self.state().await, req).await
+    }
+
+    async fn get(&self, uri: &str) -> Resp {
+        self.send("GET", uri, "", Body::empty()).await
+    }
+
+    async fn post(&self, parent: &str, doc: &Value) -> Resp {
+        self.send("POST", &format!("/api/v1/metadata/{parent}"), "application/json", doc.to_string()).await
+    }
+
+    async fn put(&self, uri: &str, body: Vec<u8>) -> Resp {
+        self.send("PUT", uri, "application/octet-stream", body).await
+    }
+}
+
+fn array_doc(key: &str, shape: &[usize], chunks: Value, metadata: Value) -> Value {
+    json!({
+        "id": key, "structure_family": "array", "metadata": metadata, "specs": [],
+        "data_sources": [{
+            "structure_family": "array",
+            "structure": {"data_type": {"endianness": "little", "kind": "i", "itemsize": 8, "dt_units": null},
+                          "chunks": chunks, "shape": shape, "dims": null, "resizable": false},
+            "id": null, "mimetype": null, "parameters": {}, "properties": {}, "assets": [], "management": "writable",
+        }],
+    })
+}
+
+fn i64s(v: &[i64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn table_doc(key: &str, schema: &arrow::datatypes::Schema) -> Value {
+    json!({
+        "id": key, "structure_family": "table", "metadata": {"color": "green"}, "specs": [],
+        "data_sources": [{"structure_family": "table", "structure": {
+            "arrow_schema": tessera_server::resource::arrow_schema_uri(schema), "npartitions": 1,
+            "columns": ["x"], "resizable": false}, "assets": []}],
+    })
+}
+
+fn ipc_file(batch: &arrow::array::RecordBatch) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = arrow_ipc::writer::FileWriter::try_new(&mut out, &batch.schema()).unwrap();
+    w.write(batch).unwrap();
+    w.finish().unwrap();
+    drop(w);
+    out
+}
+
+#[tokio::test]
+async fn arrays_full_and_blocks_round_trip() {
+    let f = Fixture::new(true).await;
+    let r = f.post("", &array_doc("a", &[3], json!([[3]]), json!({"color": "red"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let doc = r.json();
+    assert_eq!(doc["id"], "a");
+    assert_eq!(doc["links"]["block"], "http://test.local/api/v1/array/block/a?block={0}");
+    assert_eq!(doc["data_sources"][0]["mimetype"], "application/x-zarr");
+    assert!(doc["data_sources"][0].get("location").is_none());
+    let r = f.put("/api/v1/array/full/a", i64s(&[1, 2, 3])).await;
+    assert_eq!((r.status.as_u16(), r.text().as_str()), (200, "null"));
+    let r = f.get("/api/v1/array/full/a?format=json").await;
+    assert_eq!(r.json(), json!([1, 2, 3]));
+    // Blocks: 4x2 in 2x1 blocks; unwritten blocks read as zeros.
+    let r = f.post("", &array_doc("b", &[4, 2], json!([[2, 2], [1, 1]]), json!({}))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["links"]["block"], "http://test.local/api/v1/array/block/b?block={0},{1}");
+    assert_eq!(f.put("/api/v1/array/block/b?block=1,1", i64s(&[7, 8])).await.status, 200);
+    let r = f.get("/api/v1/array/full/b?format=json").await;
+    assert_eq!(r.json(), json!([[0, 0], [0, 0], [0, 7], [0, 8]]));
+    let r = f.get("/api/v1/array/block/b?block=1,1&format=json").await;
+    assert_eq!(r.json(), json!([[7], [8]]));
+    // Wrong length, block out of range, missing block: 4xx and nothing written.
+    let r = f.put("/api/v1/array/block/b?block=0,0", i64s(&[1])).await;
+    assert!(r.status.is_client_error(), "{}", r.text());
+    assert_eq!(f.put("/api/v1/array/block/b?block=2,0", i64s(&[1, 2])).await.status, 422);
+    assert_eq!(f.put("/api/v1/array/block/b", i64s(&[1, 2])).await.status, 422);
+    assert!(f.put("/api/v1/array/full/a", i64s(&[1, 2])).await.status.is_client_error());
+    assert_eq!(f.get("/api/v1/array/full/a?format=json").await.json(), json!([1, 2, 3]));
+    // PUT table data on an array: 405.
+    assert_eq!(
+        f.send("PUT", "/api/v1/table/full/a", "application/vnd.apache.arrow.file", vec![]).await.status,
+        405
+    );
+    // Metadata and search see them, in SQL.
+    let r = f.get("/api/v1/metadata/").await;
+    assert_eq!(r.json()["data"]["attributes"]["structure"]["count"], 2);
+    let r = f
+        .get("/api/v1/search/?filter[eq][condition][key]=color&filter[eq][condition][value]=%22red%22")
+        .await;
+    assert_eq!(r.json()["meta"]["count"], 1);
+    assert_eq!(r.json()["data"][0]["id"], "a");
+    let r = f.get("/api/v1/search/?page[limit]=1&sort=-_").await;
+    assert_eq!(r.json()["data"][0]["id"], "b");
+    assert_eq!(r.json()["meta"]["count"], 2);
+}
+
+#[tokio::test]
+async fn tables_accept_the_pandas_index_column() {
+    use arrow::array::{Int64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+    let f = Fixture::new(true).await;
+    let declared = Schema::new(vec![Field::new("x", DataType::Int64, true)]);
+    let r = f.post("", &table_doc("t", &declared)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["links"]["partition"],
+        "http://test.local/api/v1/table/partition/t?partition={index}"
+    );
+    let upload = Arc::new(Schema::new(vec![
+        Field::new("x", DataType::Int64, true),
+        Field::new("__index_level_0__", DataType::Int64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        upload,
+        vec![Arc::new(Int64Array::from(vec![1, 2, 3])), Arc::new(Int64Array::from(vec![0, 1, 2]))],
+    )
+    .unwrap();
+    let r =
+        f.send("PUT", "/api/v1/table/full/t", "application/vnd.apache.arrow.file", ipc_file(&batch)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = f.get("/api/v1/table/full/t?format=csv").await;
+    assert_eq!(r.status, 200);
+    assert!(r.text().starts_with("x,__index_level_0__") || r.text().starts_with("x"), "{}", r.text());
+    let md = f.get("/api/v1/metadata/t").await.json();
+    assert_eq!(md["data"]["attributes"]["structure"]["columns"], json!(["x"]));
+    // A wrong schema or a body that is not Arrow: 4xx, nothing written.
+    let other = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("y", DataType::Int64, true)])),
+        vec![Arc::new(Int64Array::from(vec![9]))],
+    )
+    .unwrap();
+    let r = f
+        .send(
+            "PUT",
+            "/api/v1/table/partition/t?partition=0",
+            "application/vnd.apache.arrow.file",
+            ipc_file(&other),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.text());
+    let r =
+        f.send("PUT", "/api/v1/table/full/t", "application/vnd.apache.arrow.file", b"nope".to_vec()).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        f.send("PUT", "/api/v1/table/partition/t?partition=1", "x", ipc_file(&batch)).await.status,
+        400
+    );
+    let r = f.get("/api/v1/table/full/t?format=csv").await;
+    assert!(r.text().contains('3'));
+}
+
+#[tokio::test]
+async fn create_errors() {
+    let f = Fixture::new(true).await;
+    let doc = array_doc("a", &[3], json!([[3]]), json!({}));
+    assert_eq!(f.post("", &doc).await.status, 200);
+    let r = f.post("", &doc).await;
+    assert_eq!((r.status.as_u16(), r.json()), (409, json!({"detail": "/a"})));
+    // Malformed JSON, unknown family, bad structure (chunks that do not tile): 422.
+    let r = f.send("POST", "/api/v1/metadata/", "application/json", "{nope").await;
+    assert_eq!(r.status, 422);
+    assert!(r.json()["detail"].is_array());
+    assert_eq!(f.post("", &json!({"id": "x", "structure_family": "sparse"})).await.status, 422);
+    assert_eq!(f.post("", &array_doc("c", &[3], json!([[2]]), json!({}))).await.status, 422);
+    // No parent: 404; a parent that is an array: 405.
+    assert_eq!(f.post("nope", &json!({"id": "x", "structure_family": "container"})).await.status, 404);
+    assert_eq!(f.post("a", &json!({"id": "x", "structure_family": "container"})).await.status, 405);
+    // Nested containers.
+    let r = f
+        .post("", &json!({"id": "g", "structure_family": "container", "metadata": {"k": 1}, "specs": ["s"]}))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["links"]["search"], "http://test.local/api/v1/search/g");
+    assert_eq!(f.post("g", &array_doc("in", &[2], json!([[2]]), json!({}))).await.status, 200);
+    let r = f.get("/api/v1/metadata/g/in").await;
+    assert_eq!(r.json()["data"]["attributes"]["ancestors"], json!(["g"]));
+    let r = f.get("/api/v1/metadata/g").await;
+    assert_eq!(r.json()["data"]["attributes"]["specs"], json!([{"name": "s", "version": null}]));
+    // Nothing left behind by refused creations: one directory per created node.
+    let data = f.backend.storage.as_ref().unwrap().root().to_path_buf();
+    assert_eq!(std::fs::read_dir(data).unwrap().count(), 2);
+    // A body over the limit: 413.
+    let small = Fixture { limits: Limits::default().with_max_request_bytes(10), ..Fixture::new(true).await };
+    assert_eq!(small.post("", &json!({"id": "x", "structure_family": "container"})).await.status, 413);
+}
+
+#[tokio::test]
+async fn delete_semantics() {
+    let f = Fixture::new(true).await;
+    assert_eq!(f.post("", &json!({"id": "g", "structure_family": "container"})).await.status, 200);
+    assert_eq!(f.post("g", &array_doc("a", &[1], json!([[1]]), json!({}))).await.status, 200);
+    let r = f.send("DELETE", "/api/v1/metadata/g", "", Body::empty()).await;
+    assert_eq!(r.status, 409);
+    assert!(r.detail().contains("not empty"));
+    let r = f.send("DELETE", "/api/v1/metadata/g?recursive=true", "", Body::empty()).await;
+    assert_eq!(r.status, 409);
+    assert!(r.detail().contains("internally managed"));
+    assert_eq!(f.send("DELETE", "/api/v1/metadata/g?recursive=maybe", "", Body::empty()).await.status, 422);
+    assert_eq!(f.send("DELETE", "/api/v1/metadata/nope", "", Body::empty()).await.status, 404);
+    assert_eq!(f.send("DELETE", "/api/v1/metadata/", "", Body::empty()).await.status, 405);
+    let r =
+        f.send("DELETE", "/api/v1/metadata//g?recursive=true&external_only=false", "", Body::empty()).await;
+    assert_eq!((r.status.as_u16(), r.text().as_str()), (200, "null"));
+    assert_eq!(f.get("/api/v1/metadata/g").await.status, 404);
+    let data = f.backend.storage.as_ref().unwrap().root().to_path_buf();
+    assert_eq!(std::fs::read_dir(data).unwrap().count(), 0);
+    // An empty container goes with the defaults.
+    assert_eq!(f.post("", &json!({"id": "e", "structure_family": "container"})).await.status, 200);
+    assert_eq!(f.send("DELETE", "/api/v1/metadata/e", "", Body::empty()).await.status, 200);
+}
+
+#[tokio::test]
+async fn auth_and_read_only() {
+    let f = Fixture::new(true).await;
+    let doc = json!({"id": "x", "structure_family": "container"});
+    for auth in [None, Some("Apikey wrong")] {
+        let mut b = Request::post("/api/v1/metadata/").header("content-type", "application/json");
+        if let Some(a) = auth {
+            b = b.header("authorization", a);
+        }
+        let public = AppState { auth: Auth { api_key: Some(KEY.into()), public: true }, ..f.state().await };
+        let r = send_to(public, b.body(Body::from(doc.to_string())).unwrap()).await;
+        assert_eq!(r.status, 401, "{auth:?}");
+    }
+    let ro = Fixture::new(false).await;
+    assert_eq!(ro.post("", &doc).await.status, 405);
+    assert_eq!(ro.put("/api/v1/array/full/x", vec![]).await.status, 405);
+    assert_eq!(ro.send("DELETE", "/api/v1/metadata/x", "", Body::empty()).await.status, 405);
+    // The demo tree is read-only too.
+    let demo = crate::state();
+    let r = send_to(demo, Request::put("/api/v1/array/full/tiny_image").body(Body::empty()).unwrap()).await;
+    assert_eq!(r.status, 405);
+}
+
+#[tokio::test]
+async fn containers_export_and_datasets() {
+    let f = Fixture::new(true).await;
+    let ds = json!({"id": "ds", "structure_family": "container", "specs": ["xarray_dataset"], "metadata": {"attrs": {"a": 1}}});
+    assert_eq!(f.post("", &ds).await.status, 200);
+    let mut var = array_doc("v", &[3], json!([[3]]), json!({}));
+    var["specs"] = json!(["xarray_data_var"]);
+    var["data_sources"][0]["structure"]["dims"] = json!(["t"]);
+    assert_eq!(f.post("ds", &var).await.status, 200,);
+    assert_eq!(f.put("/api/v1/array/full/ds/v", i64s(&[4, 5, 6])).await.status, 200);
+    let md = f.get("/api/v1/metadata/ds").await.json();
+    assert_eq!(md["data"]["attributes"]["structure"]["contents"]["v"]["id"], "v");
+    let r = f.get("/api/v1/container/full/ds?format=json").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = f.get("/api/v1/container/full/?format=json").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("ds"));
+}
