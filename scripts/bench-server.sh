@@ -60,5 +60,7 @@ status=0
 # The servers' data (catalogs with uploads, roapi's Parquet files) is large: keep only the logs.
 find "$out/work" -type f ! -name '*.log' -delete 2>/dev/null || true
 find "$out/work" -depth -type d -empty -delete 2>/dev/null || true
+# tessera logs every request (~1.5 KB each): the load tests leave logs of 100+ MB.
+find "$out/work" -type f -name '*.log' -size +1M -exec gzip -f {} + 2>/dev/null || true
 echo "bench-server: results in $out" >&2
 exit "$status"
