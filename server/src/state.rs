@@ -17,7 +17,9 @@ pub struct Limits {
     /// TIFF, XLSX, ...) or of a container export. Streaming formats are not limited; they
     /// run in bounded memory. Default 300 MB (Tiled's `response_bytesize_limit`).
     pub max_response_bytes: u64,
-    /// Largest request body accepted. Default 64 MiB.
+    /// Largest request body accepted (an upload is held whole while it is validated, so
+    /// this bounds the memory of one write). Default 512 MiB: the Tiled client PUTs arrays
+    /// up to ~100 MB whole, and dask blocks of large arrays can pass 64 MiB.
     pub max_request_bytes: usize,
     /// Largest `page[limit]` of a search. Default 300 (Tiled's).
     pub max_page_size: usize,
@@ -25,7 +27,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_response_bytes: 300_000_000, max_request_bytes: 64 << 20, max_page_size: 300 }
+        Limits { max_response_bytes: 300_000_000, max_request_bytes: 512 << 20, max_page_size: 300 }
     }
 }
 
