@@ -178,6 +178,70 @@ impl CatalogBackend {
     }
 }
 
+impl CatalogBackend {
+    /// Removes the data directories of the writable storage that no catalog row refers to
+    /// (left by a server killed between creating a node's data and inserting its row), if
+    /// older than `min_age` (so a node another process is creating right now survives).
+    /// Returns how many were removed.
+    ///
+    /// # Errors
+    /// The catalog failed; directories that cannot be removed are only logged.
+    pub async fn sweep_unreferenced(
+        self: &Arc<Self>,
+        min_age: std::time::Duration,
+    ) -> Result<usize, AppError> {
+        let Some(storage) = self.storage.clone() else { return Ok(0) };
+        let mut referenced = std::collections::HashSet::new();
+        let mut stack = vec![self.catalog.lookup(&[]).await.map_err(catalog_error)?.map_or(0, |r| r.id)];
+        while let Some(id) = stack.pop() {
+            let mut offset = 0u64;
+            loop {
+                let (count, page) =
+                    self.catalog.search(id, &[], &[], offset, PAGE).await.map_err(catalog_error)?;
+                offset += page.len() as u64;
+                let got = page.len();
+                for rec in page {
+                    if rec.family == Family::Container {
+                        stack.push(rec.id);
+                    }
+                    if let Some(loc) =
+                        rec.data_source.as_ref().and_then(|d| d.get("location")).and_then(Value::as_str)
+                    {
+                        referenced.insert(loc.to_owned());
+                    }
+                }
+                if got == 0 || offset >= count {
+                    break;
+                }
+            }
+        }
+        let swept = tokio::task::spawn_blocking(move || {
+            let mut n = 0;
+            let Ok(entries) = std::fs::read_dir(storage.root()) else { return 0 };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= min_age);
+                if name.starts_with('.') || referenced.contains(&name) || !old {
+                    continue;
+                }
+                match storage.remove(&name) {
+                    Ok(()) => n += 1,
+                    Err(e) => tracing::warn!(error = %e, location = name, "cannot remove unreferenced data"),
+                }
+            }
+            n
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(swept)
+    }
+}
+
 /// A catalog container whose children are fetched on demand.
 pub struct CatalogContainer {
     backend: Arc<CatalogBackend>,

@@ -40,6 +40,16 @@ pub(crate) struct CatalogServeArgs {
     serve: ServeArgs,
 }
 
+/// Largest request body of a catalog server unless `--max-request-bytes` is given: the Tiled
+/// client PUTs whole arrays (and dask blocks) of up to ~100 MB in one body.
+const CATALOG_MAX_REQUEST_BYTES: usize = 1 << 30;
+
+/// `--max-request-bytes` as given, or [`CATALOG_MAX_REQUEST_BYTES`] when left at the
+/// (read-side) default.
+fn max_request_bytes(given: usize) -> usize {
+    if given == Limits::default().max_request_bytes { CATALOG_MAX_REQUEST_BYTES } else { given }
+}
+
 /// A catalog URL for messages: any password replaced by `***`.
 fn display_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")
@@ -85,9 +95,11 @@ pub(crate) fn serve(args: CatalogServeArgs) -> Result<(), String> {
     // Writes always need a key: --public only opens reads.
     let auth =
         Auth { api_key: Some(serve.api_key.clone().unwrap_or_else(random_api_key)), public: serve.public };
+    #[cfg(feature = "iceberg")]
+    let iceberg = serve.iceberg.catalogs()?;
     let limits = Limits::default()
         .with_max_response_bytes(serve.max_response_bytes)
-        .with_max_request_bytes(serve.max_request_bytes)
+        .with_max_request_bytes(max_request_bytes(serve.max_request_bytes))
         .with_max_page_size(serve.max_page_size);
     let runtime = runtime()?;
     // Held until the server stops: dropping it removes the temporary catalog.
@@ -138,6 +150,12 @@ pub(crate) fn serve(args: CatalogServeArgs) -> Result<(), String> {
     let backend = CatalogBackend::new(catalog.clone(), storage);
     let result = runtime.block_on(async move {
         let root = backend.root().await.map_err(|e| e.to_string())?;
+        // Data of nodes whose row was never inserted (a crash between the two steps).
+        match backend.sweep_unreferenced(std::time::Duration::from_secs(3600)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "removed unreferenced data directories"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep unreferenced data directories"),
+        }
         let listener = tokio::net::TcpListener::bind((serve.host.as_str(), serve.port))
             .await
             .map_err(|e| format!("cannot listen on {}:{}: {e}", serve.host, serve.port))?;
@@ -152,6 +170,8 @@ pub(crate) fn serve(args: CatalogServeArgs) -> Result<(), String> {
         eprintln!("tessera running on http://{host}:{} (Press CTRL+C to quit)", addr.port());
         let state = AppState { root, registry, limits, auth };
         let app = tessera_server::app(state);
+        #[cfg(feature = "iceberg")]
+        let app = tessera_server::iceberg_export::with_catalogs(app, iceberg);
         tessera_server::serve::run(listener, app).await.map_err(|e| e.to_string())
     });
     runtime.block_on(catalog.close());

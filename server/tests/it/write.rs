@@ -307,3 +307,17 @@ async fn containers_export_and_datasets() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("ds"));
 }
+
+#[tokio::test]
+async fn unreferenced_data_is_swept() {
+    let f = Fixture::new(true).await;
+    assert_eq!(f.post("", &array_doc("a", &[1], json!([[1]]), json!({}))).await.status, 200);
+    let root = f.backend.storage.as_ref().unwrap().root().to_path_buf();
+    std::fs::create_dir(root.join("0190orphan")).unwrap();
+    let young = f.backend.sweep_unreferenced(std::time::Duration::from_secs(3600)).await.unwrap();
+    assert_eq!(young, 0, "a directory being created by another process survives");
+    assert_eq!(f.backend.sweep_unreferenced(std::time::Duration::ZERO).await.unwrap(), 1);
+    assert!(!root.join("0190orphan").exists());
+    assert_eq!(std::fs::read_dir(&root).unwrap().count(), 1);
+    assert_eq!(f.put("/api/v1/array/full/a", i64s(&[5])).await.status, 200);
+}
