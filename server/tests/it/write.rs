@@ -321,3 +321,19 @@ async fn unreferenced_data_is_swept() {
     assert_eq!(std::fs::read_dir(&root).unwrap().count(), 1);
     assert_eq!(f.put("/api/v1/array/full/a", i64s(&[5])).await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_of_different_blocks_all_land() {
+    let f = Fixture::new(true).await;
+    let doc = array_doc("c", &[8, 2], json!([[1, 1, 1, 1, 1, 1, 1, 1], [2]]), json!({}));
+    assert_eq!(f.post("", &doc).await.status, 200);
+    let puts = (0..8i64).map(|i| {
+        let uri = format!("/api/v1/array/block/c?block={i},0");
+        let f = &f;
+        async move { f.put(&uri, i64s(&[i, 10 * i])).await.status }
+    });
+    let statuses = futures::future::join_all(puts).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let want: Vec<[i64; 2]> = (0..8).map(|i| [i, 10 * i]).collect();
+    assert_eq!(f.get("/api/v1/array/full/c?format=json").await.json(), json!(want));
+}
