@@ -238,7 +238,8 @@ async fn error_detail(mut resp: reqwest::Response) -> String {
 /// The table at `source` as an Arrow IPC stream. With a `where` filter, every column is
 /// fetched (the filter may use columns that are not exported; `where=` is sent so a tessera
 /// server filters already, and the filter runs here again for servers that ignore it);
-/// without one, only `columns`.
+/// without one, only `columns`. An xarray dataset node (a container) is fetched whole as
+/// its table (`container/full` in the same format) and selected here.
 async fn fetch_table(
     source: &str,
     key: Option<String>,
@@ -247,40 +248,28 @@ async fn fetch_table(
 ) -> Result<Box<dyn BatchStream>, String> {
     let (base, path, url_key) = parse_node_url(source)?;
     let key = url_key.or(key);
-    let mut url = base.clone();
-    {
-        let mut segs = url.path_segments_mut().map_err(|()| "not a base URL".to_owned())?;
-        segs.pop_if_empty().extend(["api", "v1", "table", "full"]).extend(&path);
-    }
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("format", ARROW_STREAM);
-        match filter {
-            Some(f) => {
-                q.append_pair("where", f);
-            }
-            None => {
-                for c in columns {
-                    q.append_pair("column", c);
-                }
-            }
-        }
-    }
-    let shown = format!("{}/api/v1/table/full/{}", base.as_str().trim_end_matches('/'), path.join("/"));
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| format!("cannot start an HTTP client: {e}"))?;
-    let mut req = client.get(url).header("accept", ARROW_STREAM);
-    if let Some(k) = &key {
-        req = req.header("authorization", format!("Apikey {k}"));
+    let mut params = vec![("format", ARROW_STREAM.to_owned())];
+    match filter {
+        Some(f) => params.push(("where", f.to_owned())),
+        None => params.extend(columns.iter().map(|c| ("column", c.clone()))),
     }
-    let resp = req.send().await.map_err(|e| format!("cannot reach {shown}: {}", e.without_url()))?;
-    let status = resp.status();
-    if !status.is_success() {
-        let detail = error_detail(resp).await;
-        return Err(format!("the server answered {status} for {shown}: {detail}"));
-    }
+    let resp = match get(&client, &base, &["table", "full"], &path, &params, key.as_deref()).await? {
+        Ok(resp) => resp,
+        Err((status, detail)) if status == 404 && detail.contains("it is a container") => {
+            let params = [("format", ARROW_STREAM.to_owned())];
+            get(&client, &base, &["container", "full"], &path, &params, key.as_deref())
+                .await?
+                .map_err(|(status, detail)| format!("the server answered {status} for {detail}"))?
+        }
+        Err((status, detail)) => {
+            return Err(format!("the server answered {status} for {detail}"));
+        }
+    };
+    let shown = path.join("/");
     let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     if !ct.starts_with(ARROW_STREAM) {
         return Err(format!("{shown} answered with {ct:?}, not an Arrow IPC stream (is it a table node?)"));
@@ -295,6 +284,38 @@ async fn fetch_table(
     })
     .await
     .map_err(|e| format!("reading the source failed: {e}"))?
+}
+
+/// `GET {base}/api/v1/{endpoint}/{path}?{params}`: the response, or the server's refusal
+/// (status and detail). The key goes in a header, never in the URL (errors print URLs).
+async fn get(
+    client: &reqwest::Client,
+    base: &Url,
+    endpoint: &[&str],
+    path: &[String],
+    params: &[(&str, String)],
+    key: Option<&str>,
+) -> Result<Result<reqwest::Response, (reqwest::StatusCode, String)>, String> {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .map_err(|()| "not a base URL".to_owned())?
+        .pop_if_empty()
+        .extend(["api", "v1"])
+        .extend(endpoint)
+        .extend(path);
+    url.query_pairs_mut().extend_pairs(params);
+    let shown =
+        format!("{}/api/v1/{}/{}", base.as_str().trim_end_matches('/'), endpoint.join("/"), path.join("/"));
+    let mut req = client.get(url).header("accept", ARROW_STREAM);
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Apikey {k}"));
+    }
+    let resp = req.send().await.map_err(|e| format!("cannot reach {shown}: {}", e.without_url()))?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(Ok(resp));
+    }
+    Ok(Err((status, format!("{shown}: {}", error_detail(resp).await))))
 }
 
 /// Moves the response body into the channel, chunk by chunk (the channel's bound is what

@@ -391,7 +391,10 @@ async fn export_route(
         }
     }
 
-    let (node, path) = ctx.node(&state, 2)?;
+    let (node, path) = ctx.resolve(&state, 2).await?;
+    // A dataset stored in a catalog: its variables, fetched (their data stays on demand).
+    let lazy_dataset = node.as_lazy().is_some() && node.has_spec(crate::tree::XARRAY_DATASET);
+    let node = if lazy_dataset { node.materialize().await? } else { node };
     let source = source_of(&state, node, &path).await?;
     let columns = req.columns.clone().unwrap_or_default();
     let source = tessera_core::table::query(source, &columns, req.filter.as_deref())?;

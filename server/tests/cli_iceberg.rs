@@ -247,6 +247,21 @@ fn tables_of_a_running_server_export_in_both_url_forms() {
     let (schema, _) = lake.reader().read_table("srv.short").unwrap();
     assert_eq!(schema.fields().len(), 5);
 
+    // an xarray dataset node comes as its table
+    let r = report(&lake.export(
+        &format!("{base}/structured_data/xarray_dataset"),
+        "srv.ds",
+        &["--convert-types", "--columns", "time,temperature", "--where", "temperature > 0"],
+    ));
+    assert_eq!(r["rows"], 12);
+    let (schema, _) = lake.reader().read_table("srv.ds").unwrap();
+    assert_eq!(
+        schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>(),
+        ["time", "temperature"]
+    );
+    let err = failure(&lake.export(&format!("{base}/structured_data"), "srv.x", &[]));
+    assert!(err.contains("406"), "{err}");
+
     // the server's refusals come back as the message
     let err = failure(&lake.export(&format!("{base}/nope"), "srv.x", &[]));
     assert!(err.contains("404") && err.contains("No such entry: ['nope']"), "{err}");
