@@ -83,7 +83,8 @@
 //!   flushed (`fsync`), renamed over the final name, and the directory is flushed. Readers
 //!   see the old file or the new one, never half a file; concurrent writers of different
 //!   blocks of one array never touch the same file. (`zarrs`' own `FilesystemStore` writes
-//!   in place, so this crate wraps it in a store whose `set` goes through a temporary key.)
+//!   in place, so this crate wraps it in a store whose `set` writes a temporary file and
+//!   renames it.)
 //! - An upload that fails validation (wrong length, block out of range, wrong schema) writes
 //!   nothing.
 //! - [`Storage::remove`] renames the node's directory to a `.tmp-` name first, then deletes

@@ -1,6 +1,7 @@
 //! Arrays stored as Zarr v3 through the `zarrs` crate, one Zarr chunk per declared chunk.
 
 use std::borrow::Cow;
+use std::io::Write;
 use std::num::{NonZeroU32, NonZeroU64};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -14,8 +15,8 @@ use zarrs::array::{Array, ArrayBuilder, ArrayBytes, ArraySubset, FillValue};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::byte_range::ByteRangeIterator;
 use zarrs::storage::{
-    AtomicRenameStorageTraits, Bytes, MaybeBytesIterator, OffsetBytesIterator, ReadableStorageTraits,
-    StorageError as ZarrStoreError, StoreKey, StorePrefix, WritableStorageTraits,
+    Bytes, MaybeBytesIterator, OffsetBytesIterator, ReadableStorageTraits, StorageError as ZarrStoreError,
+    StoreKey, StorePrefix, WritableStorageTraits,
 };
 
 use crate::StorageError;
@@ -32,13 +33,12 @@ const ZSTD_LEVEL: i32 = 1;
 #[derive(Debug)]
 pub(crate) struct AtomicStore {
     inner: FilesystemStore,
-    dir: PathBuf,
 }
 
 impl AtomicStore {
     pub(crate) fn new(dir: &Path) -> Result<Self, StorageError> {
         let inner = FilesystemStore::new(dir).map_err(StorageError::zarr)?;
-        Ok(AtomicStore { inner, dir: dir.to_path_buf() })
+        Ok(AtomicStore { inner })
     }
 }
 
@@ -62,16 +62,20 @@ impl ReadableStorageTraits for AtomicStore {
 
 impl WritableStorageTraits for AtomicStore {
     fn set(&self, key: &StoreKey, value: Bytes) -> Result<(), ZarrStoreError> {
-        let parent = key.parent();
-        let tmp = StoreKey::new(format!("{}{}", parent.as_str(), fsutil::tmp_name()))?;
-        // FilesystemStore::set creates the directories and syncs the file before returning.
-        let written = self.inner.set(&tmp, value).and_then(|()| self.inner.rename(&tmp, key));
-        if let Err(e) = written {
-            let _ = self.inner.erase(&tmp);
-            return Err(e);
+        // Written with std::fs rather than through FilesystemStore::set on a temporary key:
+        // that store keeps a lock entry per key it ever saw, which fresh temporary keys would
+        // grow without bound on a long-lived array. Its file-handle cache is disabled, so
+        // renaming behind its back is safe.
+        let path = self.inner.key_to_fspath(key);
+        let to_zarr = |e: StorageError| match e {
+            StorageError::Io { source, .. } => ZarrStoreError::IOError(Arc::new(source)),
+            other => ZarrStoreError::Other(other.to_string()),
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| ZarrStoreError::IOError(Arc::new(e)))?;
         }
-        let dir = self.dir.join(parent.as_str());
-        std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| ZarrStoreError::IOError(Arc::new(e)))
+        fsutil::write_atomic(&path, |f| f.write_all(&value).map_err(StorageError::io("write", &path)))
+            .map_err(to_zarr)
     }
 
     fn set_partial_many(
