@@ -211,8 +211,9 @@ impl Storage {
     /// partitions are written later with [`ParquetTable::write_partition`].
     ///
     /// # Errors
-    /// [`StorageError::InvalidLocation`], [`StorageError::AlreadyExists`] (client errors);
-    /// I/O errors otherwise.
+    /// [`StorageError::InvalidLocation`], [`StorageError::AlreadyExists`],
+    /// [`StorageError::Unsupported`] for a column type Parquet cannot store (client errors,
+    /// nothing created); I/O errors otherwise.
     pub fn create_table(
         &self,
         location: &str,
@@ -220,6 +221,7 @@ impl Storage {
         npartitions: usize,
     ) -> Result<ParquetTable, StorageError> {
         let dir = self.path_of(location)?;
+        table::check_parquet_schema(&schema)?;
         self.create_dir_atomically(location, &dir, |_| Ok(()))?;
         ParquetTable::open(&dir, schema, npartitions)
     }

@@ -26,6 +26,36 @@ pub fn is_index_column(name: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Checks that Parquet can hold every column type of `schema`.
+pub(crate) fn check_parquet_schema(schema: &Schema) -> Result<(), StorageError> {
+    // The parquet crate panics (`unimplemented!`) on unions instead of returning an error.
+    if let Some(f) = schema.fields().iter().find(|f| contains_union(f.data_type())) {
+        return Err(StorageError::Unsupported {
+            what: format!("column {:?}: Parquet cannot store union types", f.name()),
+        });
+    }
+    parquet::arrow::ArrowSchemaConverter::new().convert(schema).map(drop).map_err(|e| {
+        StorageError::Unsupported { what: format!("a table column type that Parquet cannot store: {e}") }
+    })
+}
+
+fn contains_union(dt: &arrow::datatypes::DataType) -> bool {
+    use arrow::datatypes::DataType as T;
+    match dt {
+        T::Union(..) => true,
+        T::List(f)
+        | T::LargeList(f)
+        | T::FixedSizeList(f, _)
+        | T::ListView(f)
+        | T::LargeListView(f)
+        | T::Map(f, _) => contains_union(f.data_type()),
+        T::Struct(fields) => fields.iter().any(|f| contains_union(f.data_type())),
+        T::Dictionary(_, v) => contains_union(v),
+        T::RunEndEncoded(_, v) => contains_union(v.data_type()),
+        _ => false,
+    }
+}
+
 /// A table stored as Parquet, one file `partition-<i>.parquet` per partition.
 ///
 /// Cheap to clone (shared state); `Send + Sync`.
@@ -194,6 +224,7 @@ impl ParquetTable {
             upload.metadata().clone()
         };
         let schema = Arc::new(Schema::new_with_metadata(fields, metadata));
+        check_parquet_schema(&schema)?;
         if let Some(stored) = self.inner.stored.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
             let names = |s: &Schema| s.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>();
             if names(stored) != names(&schema) {
@@ -270,6 +301,21 @@ impl ParquetTable {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn types_parquet_cannot_store() {
+        use arrow::datatypes::{DataType as T, Field, Fields, UnionFields, UnionMode};
+        let union =
+            T::Union(UnionFields::new(vec![0], vec![Field::new("a", T::Int32, true)]), UnionMode::Dense);
+        let nested = T::List(Arc::new(Field::new("item", union.clone(), true)));
+        let empty_struct = T::Struct(Fields::empty());
+        for t in [union, nested, empty_struct] {
+            let schema = Schema::new(vec![Field::new("c", t, true)]);
+            let e = check_parquet_schema(&schema).unwrap_err();
+            assert!(matches!(e, StorageError::Unsupported { .. }) && e.is_client_error(), "{e}");
+        }
+        check_parquet_schema(&Schema::new(vec![Field::new("c", T::Utf8, true)])).unwrap();
+    }
 
     #[test]
     fn index_column_names() {
