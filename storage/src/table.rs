@@ -305,8 +305,10 @@ mod tests {
     #[test]
     fn types_parquet_cannot_store() {
         use arrow::datatypes::{DataType as T, Field, Fields, UnionFields, UnionMode};
-        let union =
-            T::Union(UnionFields::new(vec![0], vec![Field::new("a", T::Int32, true)]), UnionMode::Dense);
+        let union = T::Union(
+            UnionFields::try_new(vec![0], vec![Field::new("a", T::Int32, true)]).unwrap(),
+            UnionMode::Dense,
+        );
         let nested = T::List(Arc::new(Field::new("item", union.clone(), true)));
         let empty_struct = T::Struct(Fields::empty());
         for t in [union, nested, empty_struct] {
