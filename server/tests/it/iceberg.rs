@@ -340,3 +340,66 @@ async fn catalog_failures_are_500_without_uris_or_passwords() {
     }
     assert!(d.contains("catalog"), "{d}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_of_a_served_catalog_export_too() {
+    use arrow::array::{Int64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    // A writable tessera catalog (the `serve catalog` tree) holding one uploaded table.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nodes.db").to_string_lossy().into_owned();
+    tessera_catalog::Catalog::init(&db).await.unwrap();
+    let nodes = tessera_catalog::Catalog::open(&db).await.unwrap();
+    let storage = tessera_storage::Storage::open(dir.path().join("data")).unwrap();
+    let backend = tessera_server::catalog_tree::CatalogBackend::new(nodes, Some(storage));
+    let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, true)]));
+    let batch =
+        RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![5, 6, 7]))]).unwrap();
+    let mut ipc = Vec::new();
+    let mut w = arrow_ipc::writer::FileWriter::try_new(&mut ipc, &schema).unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+    drop(w);
+    let doc = json!({
+        "id": "t", "structure_family": "table", "metadata": {}, "specs": [],
+        "data_sources": [{"structure_family": "table", "structure": {
+            "arrow_schema": tessera_server::resource::arrow_schema_uri(&schema), "npartitions": 1,
+            "columns": ["x"], "resizable": false}, "assets": []}],
+    });
+    let lake = Lake::new();
+    let send = async |method: &str, uri: &str, ct: &str, body: Body| {
+        let state = tessera_server::state::AppState {
+            root: backend.root().await.unwrap(),
+            registry: crate::registry(),
+            limits: Limits::default(),
+            auth: Auth { api_key: Some(KEY.into()), public: false },
+        };
+        let app = with_catalogs(tessera_server::app(state), lake.catalogs());
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Apikey {KEY}"))
+            .header("content-type", ct)
+            .body(body)
+            .unwrap();
+        let r = app.oneshot(req).await.unwrap();
+        let status = r.status();
+        (status, axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap())
+    };
+    let (status, body) =
+        send("POST", "/api/v1/metadata/", "application/json", Body::from(doc.to_string())).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let (status, _) =
+        send("PUT", "/api/v1/table/full/t", "application/vnd.apache.arrow.file", Body::from(ipc)).await;
+    assert_eq!(status, 200);
+    let body = json!({"catalog": "lake", "table": "from.catalog", "where": "x > 5"}).to_string();
+    let (status, body) = send("POST", "/api/v1/export/iceberg/t", "application/json", Body::from(body)).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let (_, batches) = lake.open().await.read_table("from.catalog").await.unwrap();
+    let got: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| b.column(0).as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec())
+        .collect();
+    assert_eq!(got, [6, 7]);
+}
