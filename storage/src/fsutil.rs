@@ -92,3 +92,38 @@ pub(crate) fn dir_size(dir: &Path) -> u64 {
     }
     total
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn failed_atomic_write_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        write_atomic(&path, |f| f.write_all(b"old").map_err(StorageError::io("write", "f"))).unwrap();
+        let err = write_atomic(&path, |f| {
+            f.write_all(b"half").unwrap();
+            Err(StorageError::Schema { reason: "refused midway".into() })
+        })
+        .unwrap_err();
+        assert!(matches!(err, StorageError::Schema { .. }));
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn sweep_removes_only_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a/b/.tmp-x/c")).unwrap();
+        fs::write(dir.path().join("a/.tmp-y"), b"").unwrap();
+        fs::write(dir.path().join("a/b/keep.tmp-z"), b"").unwrap();
+        assert_eq!(remove_leftovers(dir.path()).unwrap(), 2);
+        assert!(dir.path().join("a/b/keep.tmp-z").exists());
+        assert!(!dir.path().join("a/b/.tmp-x").exists() && !dir.path().join("a/.tmp-y").exists());
+        assert_eq!(dir_size(dir.path()), 0);
+    }
+}
