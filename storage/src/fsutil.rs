@@ -45,9 +45,13 @@ pub(crate) fn write_atomic(
 }
 
 /// Removes every file or directory under `root` whose name starts with [`TMP_PREFIX`]
-/// (leftovers of interrupted writes). Symbolic links are not followed. Returns how many
-/// entries were removed.
-pub(crate) fn remove_leftovers(root: &Path) -> Result<usize, StorageError> {
+/// (leftovers of interrupted writes) and that was last modified at or before `cutoff` (all of
+/// them when `cutoff` is None). Symbolic links are not followed. Returns how many entries
+/// were removed.
+pub(crate) fn remove_leftovers(
+    root: &Path,
+    cutoff: Option<std::time::SystemTime>,
+) -> Result<usize, StorageError> {
     let mut removed = 0;
     let mut stack: Vec<PathBuf> = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -62,6 +66,11 @@ pub(crate) fn remove_leftovers(root: &Path) -> Result<usize, StorageError> {
             let path = entry.path();
             let ty = entry.file_type().map_err(StorageError::io("stat", &path))?;
             if entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+                let old_enough =
+                    cutoff.is_none_or(|c| entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t <= c));
+                if !old_enough {
+                    continue;
+                }
                 let r = if ty.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
                 match r {
                     Ok(()) => removed += 1,
@@ -121,7 +130,9 @@ mod tests {
         fs::create_dir_all(dir.path().join("a/b/.tmp-x/c")).unwrap();
         fs::write(dir.path().join("a/.tmp-y"), b"").unwrap();
         fs::write(dir.path().join("a/b/keep.tmp-z"), b"").unwrap();
-        assert_eq!(remove_leftovers(dir.path()).unwrap(), 2);
+        let future = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        assert_eq!(remove_leftovers(dir.path(), Some(future)).unwrap(), 0);
+        assert_eq!(remove_leftovers(dir.path(), None).unwrap(), 2);
         assert!(dir.path().join("a/b/keep.tmp-z").exists());
         assert!(!dir.path().join("a/b/.tmp-x").exists() && !dir.path().join("a/.tmp-y").exists());
         assert_eq!(dir_size(dir.path()), 0);

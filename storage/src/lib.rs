@@ -91,9 +91,10 @@
 //!   it: a crash in between leaves only a leftover that nothing refers to.
 //! - [`Storage::open`] removes every `.tmp-*` file or directory under the root (leftovers of
 //!   interrupted writes; they are never read). Locations may not contain a `.tmp-` component.
-//!   With several server processes sharing one data directory, open it (start a process)
-//!   while no other process is writing, or a starting process removes another's in-flight
-//!   temporary files (that write then fails with an I/O error; nothing half-written appears).
+//!   With several server processes sharing one data directory, use [`Storage::open_shared`]
+//!   with a grace period instead: it leaves alone the `.tmp-` entries younger than that, which
+//!   may be another process's writes in progress ([`Storage::open`] would remove them, and
+//!   that write would fail with an I/O error; nothing half-written would appear).
 //!
 //! # Errors
 //!
@@ -102,7 +103,7 @@
 //!
 //! # Additions to the contract of issue 6
 //!
-//! [`ZarrArray::path`], [`ZarrArray::byte_size`], [`ParquetTable::path`],
+//! [`Storage::open_shared`], [`ZarrArray::path`], [`ZarrArray::byte_size`], [`ParquetTable::path`],
 //! [`ParquetTable::declared_schema`], [`is_index_column`], [`READ_BATCH_ROWS`].
 
 #![warn(missing_docs)]
@@ -145,10 +146,27 @@ impl Storage {
     /// # Errors
     /// [`StorageError::Io`] when the directory cannot be created, read or cleaned.
     pub fn open(root: impl Into<PathBuf>) -> Result<Storage, StorageError> {
-        let root: PathBuf = root.into();
+        Self::open_impl(root.into(), None)
+    }
+
+    /// Like [`Storage::open`], but removes only the temporary leftovers last modified more
+    /// than `grace` ago: for a data directory shared by several server processes, where a
+    /// fresh `.tmp-` entry may be another process's write in progress.
+    ///
+    /// # Errors
+    /// [`StorageError::Io`] when the directory cannot be created, read or cleaned.
+    pub fn open_shared(
+        root: impl Into<PathBuf>,
+        grace: std::time::Duration,
+    ) -> Result<Storage, StorageError> {
+        let cutoff = std::time::SystemTime::now().checked_sub(grace).unwrap_or(std::time::UNIX_EPOCH);
+        Self::open_impl(root.into(), Some(cutoff))
+    }
+
+    fn open_impl(root: PathBuf, cutoff: Option<std::time::SystemTime>) -> Result<Storage, StorageError> {
         fs::create_dir_all(&root).map_err(StorageError::io("create", &root))?;
         let root = fs::canonicalize(&root).map_err(StorageError::io("resolve", &root))?;
-        fsutil::remove_leftovers(&root)?;
+        fsutil::remove_leftovers(&root, cutoff)?;
         Ok(Storage { root: Arc::new(root) })
     }
 

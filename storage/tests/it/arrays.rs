@@ -355,6 +355,20 @@ fn leftovers_are_invisible_and_swept() {
     let got = a.read_box(&[0..4, 0..4]).unwrap();
     assert_eq!(&got.as_bytes()[..2], &[5, 5]);
     assert_eq!(got.as_bytes().iter().map(|&b| u32::from(b)).sum::<u32>(), 20);
+    // A process sharing the directory leaves fresh temporaries alone (they may be writes in
+    // progress), and removes them once they are older than its grace period.
+    let shared = Storage::open_shared(st.root(), std::time::Duration::from_secs(600)).unwrap();
+    assert!(chunk_dir.join(".tmp-0123abcd").exists() && shared.root().join(".tmp-dead/zarr.json").exists());
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(chunk_dir.join(".tmp-0123abcd"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    Storage::open_shared(st.root(), std::time::Duration::from_secs(600)).unwrap();
+    assert!(!chunk_dir.join(".tmp-0123abcd").exists());
+    assert!(a.path().join("c/0/.tmp-feed").exists());
     let st2 = Storage::open(st.root()).unwrap();
     let left = files(st2.root());
     assert!(!left.iter().any(|f| f.contains(".tmp-")), "{left:?}");
