@@ -3,7 +3,7 @@
 //! `tests/interop/test_storage.py`.
 //!
 //! ```text
-//! cargo run -q --release -p tessera-storage --example write_fixtures -- OUT_DIR
+//! cargo run -q -p tessera-storage --example write_fixtures -- OUT_DIR
 //! ```
 //!
 //! `OUT_DIR/manifest.json` lists every array (location under `OUT_DIR/data`, numpy dtype,

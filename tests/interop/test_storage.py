@@ -28,7 +28,9 @@ def fixtures(tmp_path_factory) -> Path:
     if os.environ.get("TESSERA_STORAGE_OUT"):
         return Path(os.environ["TESSERA_STORAGE_OUT"])
     out = tmp_path_factory.mktemp("storage")
-    cmd = ["cargo", "run", "-q", "--release", "-p", "tessera-storage", "--example", "write_fixtures", "--", str(out)]
+    # Dev profile, as scripts/interop.sh builds everything else (nothing to recompile after
+    # scripts/test.sh); the fixtures are small.
+    cmd = ["cargo", "run", "-q", "-p", "tessera-storage", "--example", "write_fixtures", "--", str(out)]
     subprocess.run(cmd, cwd=ROOT, check=True)
     return out
 
