@@ -124,6 +124,7 @@ impl CatalogBackend {
                         record: rec.clone(),
                         structure,
                         open: OnceLock::new(),
+                        cache: Mutex::new(None),
                     }))
                 }
                 Family::Table => {
@@ -308,12 +309,21 @@ impl LazyContainer for CatalogContainer {
     }
 }
 
+/// Largest chunk-aligned box [`CatalogArray`] keeps decoded between reads.
+const MAX_CACHED_BYTES: usize = 256 << 20;
+
 /// An array node's data: the Zarr array, opened on first read.
+///
+/// Encoders read in slabs of a few rows, far smaller than a chunk; each slab would decode
+/// every chunk it touches again. So a read is widened to whole chunks, decoded once and kept
+/// (one box, up to [`MAX_CACHED_BYTES`]) for the next slabs. Nodes are built per request, so
+/// the cache lives as long as one response.
 struct CatalogArray {
     backend: Arc<CatalogBackend>,
     record: NodeRecord,
     structure: ArrayStructure,
     open: OnceLock<ZarrArray>,
+    cache: Mutex<Option<(Vec<Range<usize>>, Arc<NdArray>)>>,
 }
 
 impl CatalogArray {
@@ -333,7 +343,31 @@ impl ArrayData for CatalogArray {
     }
 
     fn read_box(&self, ranges: &[Range<usize>]) -> Result<NdArray, EncodeError> {
-        self.zarr()?.read_box(ranges).map_err(input)
+        let aligned = chunk_aligned(&self.structure, ranges);
+        let bytes = tessera_core::array::byte_count(
+            &self.structure.data_type,
+            &aligned.iter().map(|r| r.len()).collect::<Vec<_>>(),
+        )
+        .unwrap_or(usize::MAX);
+        if aligned == ranges || bytes > MAX_CACHED_BYTES || ranges.iter().any(|r| r.is_empty()) {
+            return self.zarr()?.read_box(ranges).map_err(input);
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let hit = cache
+            .as_ref()
+            .filter(|(c, _)| c.iter().zip(ranges).all(|(c, r)| c.start <= r.start && r.end <= c.end));
+        let (origin, data) = match hit {
+            Some((c, d)) => (c.clone(), d.clone()),
+            None => {
+                let d = Arc::new(self.zarr()?.read_box(&aligned).map_err(input)?);
+                *cache = Some((aligned.clone(), d.clone()));
+                (aligned, d)
+            }
+        };
+        drop(cache);
+        let relative: Vec<Range<usize>> =
+            ranges.iter().zip(&origin).map(|(r, o)| r.start - o.start..r.end - o.start).collect();
+        Ok(crate::tree::box_of(&data, &relative))
     }
 }
 
@@ -394,6 +428,28 @@ impl TableData for CatalogTable {
     fn byte_size(&self) -> u64 {
         self.parquet().map_or(0, ParquetTable::byte_size)
     }
+}
+
+/// The smallest box made of whole chunks that holds `ranges`.
+fn chunk_aligned(structure: &ArrayStructure, ranges: &[Range<usize>]) -> Vec<Range<usize>> {
+    ranges
+        .iter()
+        .zip(&structure.chunks)
+        .map(|(r, chunks)| {
+            let (mut start, mut end, mut at) = (0, 0, 0);
+            for &c in chunks {
+                if at <= r.start {
+                    start = at;
+                }
+                at += c;
+                end = at;
+                if at >= r.end {
+                    break;
+                }
+            }
+            start..end.max(r.end)
+        })
+        .collect()
 }
 
 fn input(e: impl std::error::Error + Send + Sync + 'static) -> EncodeError {
@@ -505,5 +561,21 @@ pub fn storage_error(e: StorageError) -> AppError {
         }
         _ if e.is_client_error() => AppError::unprocessable(e.to_string()),
         _ => AppError::Internal(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use tessera_core::DataType;
+
+    #[test]
+    fn boxes_widen_to_whole_chunks() {
+        let s = ArrayStructure::regular(DataType::Int8, vec![10, 6], &[4, 6]);
+        assert_eq!(chunk_aligned(&s, &[5..7, 1..2]), vec![4..8, 0..6]);
+        assert_eq!(chunk_aligned(&s, &[3..5, 0..6]), vec![0..8, 0..6]);
+        assert_eq!(chunk_aligned(&s, &[8..10, 0..1]), vec![8..10, 0..6]);
+        assert_eq!(chunk_aligned(&s, &[0..4, 0..6]), vec![0..4, 0..6]);
     }
 }
