@@ -270,6 +270,18 @@ async fn bad_requests_are_4xx_with_a_detail_and_write_nothing() {
             404,
             "No such entry: ['no', 'such', 'node']",
         ),
+        (
+            "short_table",
+            json!({"catalog": "lake", "table": "ns.a/b", "columns": ["A"]}),
+            400,
+            "may not contain '/'",
+        ),
+        (
+            "short_table",
+            json!({"catalog": "lake", "table": "ns.../x", "columns": ["A"]}),
+            400,
+            "may not contain '/'",
+        ),
     ];
     for (path, body, status, needle) in cases {
         let r = export(&lake, path, body.clone()).await;
