@@ -309,6 +309,9 @@ impl LazyContainer for CatalogContainer {
     }
 }
 
+/// A decoded box: its ranges and its elements.
+type CachedBox = (Vec<Range<usize>>, Arc<NdArray>);
+
 /// Largest chunk-aligned box [`CatalogArray`] keeps decoded between reads.
 const MAX_CACHED_BYTES: usize = 256 << 20;
 
@@ -323,7 +326,7 @@ struct CatalogArray {
     record: NodeRecord,
     structure: ArrayStructure,
     open: OnceLock<ZarrArray>,
-    cache: Mutex<Option<(Vec<Range<usize>>, Arc<NdArray>)>>,
+    cache: Mutex<Option<CachedBox>>,
 }
 
 impl CatalogArray {
