@@ -337,3 +337,49 @@ async fn concurrent_writers_of_different_blocks_all_land() {
     let want: Vec<[i64; 2]> = (0..8).map(|i| [i, 10 * i]).collect();
     assert_eq!(f.get("/api/v1/array/full/c?format=json").await.json(), json!(want));
 }
+
+#[tokio::test]
+async fn catalog_nodes_export_in_every_format() {
+    use arrow::array::{Float64Array, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use tessera_core::Family;
+    let f = Fixture::new(true).await;
+    let mut doc = array_doc("a", &[4, 3], json!([[2, 2], [3]]), json!({}));
+    doc["data_sources"][0]["structure"]["data_type"]["kind"] = json!("f");
+    assert_eq!(f.post("", &doc).await.status, 200);
+    let values: Vec<u8> = (0..12).flat_map(|i| f64::from(i).to_le_bytes()).collect();
+    assert_eq!(f.put("/api/v1/array/full/a", values).await.status, 200);
+    let schema =
+        Schema::new(vec![Field::new("x", DataType::Float64, true), Field::new("s", DataType::Utf8, true)]);
+    let mut t = table_doc("t", &schema);
+    t["data_sources"][0]["structure"]["columns"] = json!(["x", "s"]);
+    assert_eq!(f.post("", &t).await.status, 200);
+    let batch = RecordBatch::try_new(
+        Arc::new(schema),
+        vec![Arc::new(Float64Array::from(vec![1.5, 2.5])), Arc::new(StringArray::from(vec!["é", "b"]))],
+    )
+    .unwrap();
+    let r =
+        f.send("PUT", "/api/v1/table/full/t", "application/vnd.apache.arrow.file", ipc_file(&batch)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    for (family, uri) in [
+        (Family::Array, "/api/v1/array/full/a"),
+        (Family::Array, "/api/v1/array/block/a?block=1,0"),
+        (Family::Array, "/api/v1/array/full/a?slice=1:3,::2"),
+        (Family::Table, "/api/v1/table/full/t"),
+        (Family::Table, "/api/v1/table/partition/t?partition=0&column=x"),
+        (Family::Container, "/api/v1/container/full/"),
+    ] {
+        for media_type in registry().formats(family) {
+            let sep = if uri.contains('?') { '&' } else { '?' };
+            let q = form_urlencoded::byte_serialize(media_type.as_bytes()).collect::<String>();
+            let r = f.get(&format!("{uri}{sep}format={q}")).await;
+            assert!(r.status == 200 || r.status == 406, "{uri} as {media_type}: {} {}", r.status, r.text());
+        }
+    }
+    // The raw bytes read back exactly, from a block and a slice.
+    let r = f.get("/api/v1/array/block/a?block=1,0").await;
+    assert_eq!(crate::f64s(&r.body), [6.0, 7.0, 8.0, 9.0, 10.0, 11.0]);
+    let r = f.get("/api/v1/array/full/a?slice=1:3,::2").await;
+    assert_eq!(crate::f64s(&r.body), [3.0, 5.0, 6.0, 8.0]);
+}
