@@ -545,6 +545,16 @@ mod tests {
     }
 
     #[test]
+    fn rest_catalogs_need_their_feature_and_no_warehouse() {
+        let r = args(&["r=http://127.0.0.1:1/catalog"], &[]).catalogs();
+        if cfg!(feature = "iceberg-rest") {
+            assert_eq!(r.unwrap().names(), ["r"]);
+        } else {
+            assert!(r.unwrap_err().contains("feature `iceberg-rest`"));
+        }
+    }
+
+    #[test]
     fn config_file() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.json");
