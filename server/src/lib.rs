@@ -18,6 +18,7 @@
 //! | `html` | `text/html` | tessera-html |
 //! | `netcdf` (opt-in) | `application/x-netcdf` (NetCDF-3, datasets) | tessera-netcdf |
 //! | `netcdf4`, `hdf5` (opt-in, C libraries) | NetCDF-4; `application/x-hdf5` | tessera-netcdf |
+//! | `iceberg`, `iceberg-rest` (opt-in) | none: the `iceberg_export` route and `tessera export-iceberg` | tessera-iceberg |
 //!
 //! `tessera formats` lists what a binary actually holds.
 //!
