@@ -252,14 +252,7 @@ pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, body: Body) ->
             (Some(wire), Some(ds))
         }
     };
-    let node = NewNode {
-        key: key.clone(),
-        family,
-        specs,
-        metadata,
-        structure,
-        data_source: source.clone(),
-    };
+    let node = NewNode { key: key.clone(), family, specs, metadata, structure, data_source: source.clone() };
     let rec = match w.backend.catalog.create(parent.id, node).await {
         Ok(rec) => rec,
         Err(e) => {
