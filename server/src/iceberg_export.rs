@@ -377,9 +377,6 @@ async fn export_route(
         error_response(status, &detail)
     };
 
-    if let Err(why) = check_table_name(&req.table) {
-        return Err(AppError::BadRequest(why));
-    }
     let mut options = IcebergOptions::default().with_convert_types(req.convert_types);
     if let Some(mode) = &req.if_exists {
         match mode.parse::<IfExists>() {
@@ -429,30 +426,6 @@ async fn export_route(
         m.shift_insert(0, "catalog".into(), Value::String(req.catalog.clone()));
     }
     Ok(json_response(StatusCode::OK, &doc))
-}
-
-/// Longest namespace level or table name accepted (file systems allow 255 bytes per path
-/// component; the table's directory is named after it).
-const MAX_NAME_BYTES: usize = 200;
-
-/// Names become directories of the warehouse (`{wh}/{ns}/{table}`): a request may not name
-/// paths (`/`, `\\`), control characters or over-long components. (Empty levels, hence `..`,
-/// are refused by tessera-iceberg itself.)
-fn check_table_name(table: &str) -> Result<(), String> {
-    let shown = || serde_json::to_string(table).unwrap_or_default();
-    if table.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
-        return Err(format!(
-            "export_iceberg(): table_name {} may not contain '/', '\\' or control characters (namespace levels and table names are directories of the warehouse)",
-            shown()
-        ));
-    }
-    if table.split('.').any(|level| level.len() > MAX_NAME_BYTES) {
-        return Err(format!(
-            "export_iceberg(): table_name {}: each namespace level and the table name may have at most {MAX_NAME_BYTES} bytes",
-            shown()
-        ));
-    }
-    Ok(())
 }
 
 /// Bytes of an xarray dataset's variables (what `to_table` reads), for the limit.
@@ -566,18 +539,6 @@ mod tests {
         .unwrap();
         let a = IcebergArgs { iceberg_config: Some(f), ..IcebergArgs::default() };
         assert_eq!(a.catalogs().unwrap().names(), ["lake"]);
-    }
-
-    #[test]
-    fn table_names_that_would_be_paths_are_refused() {
-        assert!(check_table_name("ns.t t").is_ok());
-        assert!(check_table_name("a.b.ü").is_ok());
-        for bad in ["ns.a/b", "ns./etc", "ns.a\\b", "ns.a\nb"] {
-            assert!(check_table_name(bad).unwrap_err().contains("may not contain"), "{bad}");
-        }
-        assert!(
-            check_table_name(&format!("ns.{}", "x".repeat(201))).unwrap_err().contains("at most 200 bytes")
-        );
     }
 
     #[test]

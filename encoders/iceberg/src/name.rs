@@ -11,6 +11,10 @@ pub(crate) struct TableName {
     pub(crate) ident: TableIdent,
 }
 
+/// Longest namespace level or table name (file systems allow 255 bytes per path component;
+/// the table's directory is named after it, plus metadata file names inside).
+const MAX_LEVEL_BYTES: usize = 200;
+
 impl TableName {
     /// Splits on the last `.` (Python's `rpartition`), as Pixeltable does. A name without a
     /// namespace (`tbl`, `.tbl`, `ns.`) or with an empty namespace level (`a..tbl`) is
@@ -22,6 +26,21 @@ impl TableName {
                 py_repr(name)
             ))
         };
+        // Levels and the table name become directories of the warehouse
+        // (`{warehouse}/{ns}/{table}`): no path separators, control characters or
+        // components longer than file systems allow.
+        if name.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
+            return Err(IcebergError::invalid(format!(
+                "export_iceberg(): table_name {} may not contain '/', '\\' or control characters (namespace levels and table names are directories of the warehouse).",
+                py_repr(name)
+            )));
+        }
+        if name.split('.').any(|level| level.len() > MAX_LEVEL_BYTES) {
+            return Err(IcebergError::invalid(format!(
+                "export_iceberg(): table_name {}: each namespace level and the table name may have at most {MAX_LEVEL_BYTES} bytes.",
+                py_repr(name)
+            )));
+        }
         let (ns, table) = name.rsplit_once('.').ok_or_else(qualified)?;
         if ns.is_empty() || table.is_empty() {
             return Err(qualified());
@@ -80,5 +99,18 @@ mod tests {
             assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument);
         }
         assert!(TableName::parse("a..tbl").unwrap_err().to_string().contains("empty namespace level"));
+    }
+
+    #[test]
+    fn names_that_would_be_paths_are_rejected() {
+        assert!(TableName::parse("a.b.ü").is_ok());
+        for bad in ["ns.a/b", "ns./etc", "a/b.t", "ns.a\\b", "ns.a\nb"] {
+            let e = TableName::parse(bad).unwrap_err();
+            assert!(e.to_string().contains("may not contain"), "{bad}: {e}");
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument);
+        }
+        let long = format!("ns.{}", "x".repeat(201));
+        assert!(TableName::parse(&long).unwrap_err().to_string().contains("at most 200 bytes"));
+        assert!(TableName::parse(&format!("ns.{}", "x".repeat(200))).is_ok());
     }
 }

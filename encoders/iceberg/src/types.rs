@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::array::{ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
 use arrow::compute::{CastOptions, can_cast_types, cast_with_options};
-use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type, Schema, SchemaRef, TimeUnit};
+use arrow::error::ArrowError;
 use arrow::util::display::FormatOptions;
 
 use crate::error::{ErrorKind, IcebergError, py_list, py_repr};
@@ -566,6 +567,22 @@ pub(crate) struct BatchCaster {
 
 const CAST: CastOptions<'static> = CastOptions { safe: false, format_options: FormatOptions::new() };
 
+/// Casts like Arrow with `safe: false` (values out of the target's range are an error), and
+/// also refuses floats with a fraction cast to an integer type, which Arrow truncates
+/// silently (1.5 → 1): data that does not fit is an error, never a changed value.
+fn cast_exact(col: &ArrayRef, to: &DataType) -> Result<ArrayRef, ArrowError> {
+    let out = cast_with_options(col, to, &CAST)?;
+    if col.data_type().is_floating() && to.is_integer() {
+        let as_f64 = cast_with_options(col, &DataType::Float64, &CAST)?;
+        if let Some(v) = as_f64.as_primitive::<Float64Type>().iter().flatten().find(|v| v.fract() != 0.0) {
+            return Err(ArrowError::CastError(format!(
+                "{v} is not an integer, so it cannot be cast to {to}"
+            )));
+        }
+    }
+    Ok(out)
+}
+
 impl BatchCaster {
     pub(crate) fn new(prepared: Prepared, target: SchemaRef, table: &str) -> Self {
         BatchCaster { prepared, target, table: table.to_owned() }
@@ -588,7 +605,7 @@ impl BatchCaster {
             if let Some(t) = &step.override_type
                 && col.data_type() != t
             {
-                col = cast_with_options(&col, t, &CAST).map_err(|e| {
+                col = cast_exact(&col, t).map_err(|e| {
                     IcebergError::new(
                         ErrorKind::TypeMismatch,
                         format!(
@@ -601,7 +618,7 @@ impl BatchCaster {
                 })?;
             }
             if let Some(t) = &step.convert_to {
-                col = cast_with_options(&col, t, &CAST).map_err(|e| {
+                col = cast_exact(&col, t).map_err(|e| {
                     IcebergError::new(
                         ErrorKind::TypeMismatch,
                         format!(
@@ -614,7 +631,7 @@ impl BatchCaster {
                 })?;
             }
             if col.data_type() != tf.data_type() {
-                col = cast_with_options(&col, tf.data_type(), &CAST).map_err(|e| {
+                col = cast_exact(&col, tf.data_type()).map_err(|e| {
                     IcebergError::new(
                         ErrorKind::TypeMismatch,
                         format!(

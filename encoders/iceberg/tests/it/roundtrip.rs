@@ -450,6 +450,17 @@ fn schema_overrides_change_types_and_check_values() {
     assert!(e.to_string().contains("Nothing was committed: table 'ns.o2' was not created."), "{e}");
     assert!(!wh.exporter().table_exists("ns.o2").unwrap());
     assert_eq!(wh.files(), before);
+
+    // a float with a fraction does not fit an integer type either (Arrow alone would truncate)
+    let fschema = Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, false)]));
+    let frac =
+        RecordBatch::try_new(fschema.clone(), vec![Arc::new(Float64Array::from(vec![2.0, 1.5]))]).unwrap();
+    let t3 = Table::from_batches(fschema, vec![frac]).unwrap();
+    let o3 = IcebergOptions::default().with_schema_override("x", DataType::Int32);
+    let e = export_iceberg(stream(&t3), &wh.config, "ns.o3", &o3).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TypeMismatch);
+    assert!(e.to_string().contains("1.5 is not an integer"), "{e}");
+    assert!(!wh.exporter().table_exists("ns.o3").unwrap());
 }
 
 #[test]
