@@ -100,7 +100,8 @@ impl CatalogBackend {
         if let Some(s) = readers.get(&root) {
             return Ok((s.clone(), location.to_owned()));
         }
-        let s = Storage::open(&root).map_err(storage_error)?;
+        // Another process may be writing there: leave its fresh temporary files alone.
+        let s = Storage::open_shared(&root, std::time::Duration::from_secs(3600)).map_err(storage_error)?;
         readers.insert(root, s.clone());
         Ok((s, location.to_owned()))
     }
