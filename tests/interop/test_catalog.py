@@ -316,3 +316,24 @@ def test_faults_leave_the_catalog_consistent(catalog, tmp_path):
         assert not list((tmp_path / "data").rglob(".tmp-*")), "leftovers are swept at start"
     finally:
         server.stop()
+
+
+def test_two_servers_share_one_postgresql_catalog(postgres, tmp_path):
+    db = postgres.new_database().replace("postgresql+psycopg2://", "postgresql://")
+    assert run_tessera("catalog", "init", db, cwd=tmp_path).returncode == 0
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one, two = serve(db, tmp_path / "a"), serve(db, tmp_path / "b")
+    try:
+        c1, c2 = from_uri(one.url), from_uri(two.url)
+        c1.write_array([1, 2, 3], key="from_one", metadata={"by": 1})
+        c2.write_dataframe(pd.DataFrame({"x": [1.5]}), key="from_two", metadata={"by": 2})
+        np.testing.assert_array_equal(c2["from_one"].read(), [1, 2, 3])
+        assert c1.search(Key("by") == 2).values().first().read()["x"].tolist() == [1.5]
+        # A key the other server created: 409.
+        with pytest.raises(ClientError, match="409"):
+            c2.write_array([0], key="from_one")
+        assert sorted(c1) == sorted(c2) == ["from_one", "from_two"]
+    finally:
+        one.stop()
+        two.stop()
