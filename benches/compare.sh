@@ -38,6 +38,11 @@ declare -A PEER_CASES=(
 # Cargo features of each bench (default: the bench's name). netcdf builds libnetcdf/libhdf5
 # from source (static), as `--all-features` does.
 declare -A BENCH_FEATURES=([netcdf]="netcdf,netcdf4,hdf5,static")
+# ... which needs CMake >= 3.26 (Debian 12 has 3.25): scripts/build-tools.sh provides one.
+if [[ " $* " == *" netcdf "* ]]; then
+    PATH="$(bash scripts/build-tools.sh):$PATH"
+    export PATH
+fi
 benches=("$@")
 if ((${#benches[@]} == 0)); then
     benches=(raw)
