@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{Extensions, HeaderMap, StatusCode, Version, header};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{Predicate, SizeAbove};
@@ -63,8 +64,18 @@ pub async fn shutdown_signal() {
 
 /// Serves `app` on `listener` until SIGINT/SIGTERM, then lets requests in flight finish.
 ///
+/// Connections are `TCP_NODELAY`: a response goes out as headers, then body chunks, and with
+/// Nagle's algorithm the last small segment waits for the client's delayed ACK — up to
+/// 40 ms per request on a kept-alive connection (measured: 76 req/s from one `hey`
+/// client instead of thousands).
+///
 /// # Errors
 /// Accepting connections failed.
 pub async fn run(listener: TcpListener, app: Router) -> std::io::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!("cannot set TCP_NODELAY on a connection: {e}");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }

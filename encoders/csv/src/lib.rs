@@ -120,7 +120,7 @@ mod options;
 mod writer;
 
 pub use encoder::CsvEncoder;
-pub use options::{CsvOptions, PARAMS};
+pub use options::{CsvOptions, PARAMS, default_threads};
 pub use writer::CsvWriter;
 
 use tessera_core::Registration;

@@ -25,12 +25,19 @@ pub struct CsvOptions {
     pub(crate) header: bool,
     pub(crate) delimiter: u8,
     pub(crate) crlf: bool,
+    pub(crate) threads: usize,
 }
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        CsvOptions { header: true, delimiter: b',', crlf: false }
+        CsvOptions { header: true, delimiter: b',', crlf: false, threads: default_threads() }
     }
+}
+
+/// Default number of threads that format the rows of a large float64 matrix: the machine's
+/// available parallelism, at most 4.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 impl CsvOptions {
@@ -57,6 +64,15 @@ impl CsvOptions {
     /// Default `false`.
     pub fn with_crlf(mut self, crlf: bool) -> Self {
         self.crlf = crlf;
+        self
+    }
+
+    /// Threads that format the rows of a large float64 matrix (the slowest CSV export:
+    /// shortest round-trip float text), each a contiguous run of rows, written in order.
+    /// Tables and other arrays are written by the calling thread. Default:
+    /// [`default_threads`]; values below 1 are taken as 1.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
         self
     }
 

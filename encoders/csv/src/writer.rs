@@ -19,6 +19,29 @@ pub(crate) const CSV: MediaType = MediaType::from_static("text/csv");
 /// The output buffer is handed to the sink whenever it holds this much.
 const FLUSH_BYTES: usize = 64 << 10;
 
+/// Float64 slabs of at least this many values are formatted on several threads (below it,
+/// starting threads costs more than it saves).
+const PARALLEL_MIN_VALUES: usize = 1 << 16;
+
+/// Appends the text of whole rows of a float64 matrix (`v.len()` a multiple of `cols` >
+/// 1), two values at a time (see `push_f64_pair_text`).
+fn format_f64_rows(v: &[f64], cols: usize, delim: u8, eol: &[u8], buf: &mut Vec<u8>) {
+    for row in v.chunks_exact(cols) {
+        let mut pairs = row.chunks_exact(2);
+        for (k, p) in pairs.by_ref().enumerate() {
+            if k > 0 {
+                buf.push(delim);
+            }
+            push_f64_pair_text(p[0], p[1], delim, buf);
+        }
+        if let [last] = pairs.remainder() {
+            buf.push(delim);
+            push_f64_text(*last, buf);
+        }
+        buf.extend_from_slice(eol);
+    }
+}
+
 /// Writes tables (batch by batch) or arrays as CSV; see the crate docs for the dialect.
 ///
 /// Built by [`CsvOptions::build`]. Output is gathered in a buffer that is passed to the
@@ -191,29 +214,43 @@ impl<W: Write> CsvWriter<W> {
         Ok(())
     }
 
-    /// Writes the rows of a float64 matrix (`cols` > 1, no field needs quoting), two
-    /// values at a time: the hot loop of large array exports.
+    /// Writes the rows of a float64 matrix (`cols` > 1, no field needs quoting): the hot
+    /// loop of large array exports. A slab of at least [`PARALLEL_MIN_VALUES`] values is
+    /// split into contiguous runs of rows formatted on [`CsvOptions::with_threads`] threads
+    /// (one of them this one) and written in order.
     fn put_f64_rows(&mut self, v: &[f64], cols: usize) -> Result<(), EncodeError> {
         let eol: &[u8] = if self.opts.crlf { b"\r\n" } else { b"\n" };
         let delim = self.opts.delimiter;
-        let buf = &mut self.buf;
-        for row in v.chunks_exact(cols) {
-            let mut pairs = row.chunks_exact(2);
-            for (k, p) in pairs.by_ref().enumerate() {
-                if k > 0 {
-                    buf.push(delim);
+        let rows = v.len() / cols;
+        let threads = if v.len() >= PARALLEL_MIN_VALUES { self.opts.threads.min(rows) } else { 1 };
+        if threads <= 1 {
+            for row in v.chunks_exact(cols) {
+                format_f64_rows(row, cols, delim, eol, &mut self.buf);
+                if self.buf.len() >= FLUSH_BYTES {
+                    self.out.write_all(&self.buf)?;
+                    self.buf.clear();
                 }
-                push_f64_pair_text(p[0], p[1], delim, buf);
             }
-            if let [last] = pairs.remainder() {
-                buf.push(delim);
-                push_f64_text(*last, buf);
-            }
-            buf.extend_from_slice(eol);
-            if buf.len() >= FLUSH_BYTES {
-                self.out.write_all(buf)?;
-                buf.clear();
-            }
+            return Ok(());
+        }
+        let run = rows.div_ceil(threads) * cols;
+        // ~20 bytes of text per value: one allocation per run.
+        let format = |part: &[f64]| {
+            let mut b = Vec::with_capacity(part.len() * 20 + rows);
+            format_f64_rows(part, cols, delim, eol, &mut b);
+            b
+        };
+        let parts: Vec<Option<Vec<u8>>> = std::thread::scope(|s| {
+            let spawned: Vec<_> = v.chunks(run).skip(1).map(|part| s.spawn(move || format(part))).collect();
+            let first = format(&v[..run.min(v.len())]);
+            std::iter::once(Some(first)).chain(spawned.into_iter().map(|h| h.join().ok())).collect()
+        });
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        for part in parts {
+            let part = part
+                .ok_or_else(|| EncodeError::Io(std::io::Error::other("a CSV formatting thread panicked")))?;
+            self.out.write_all(&part)?;
         }
         Ok(())
     }
@@ -334,8 +371,37 @@ fn quote_slow(buf: &mut Vec<u8>, start: usize) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_write_the_same_bytes_as_one() {
+        // odd and even widths, special values, a row count that does not split evenly
+        for cols in [2usize, 7] {
+            let rows = PARALLEL_MIN_VALUES / cols + 5;
+            let v: Vec<f64> = (0..rows * cols)
+                .map(|i| match i % 11 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 1e300,
+                    3 => f64::NEG_INFINITY,
+                    4 => 0.5,
+                    _ => (i as f64).sin() * 1e3,
+                })
+                .collect();
+            let a = NdArray::from_vec(vec![rows, cols], v).unwrap();
+            let write = |threads: usize| {
+                let mut w = CsvOptions::new().with_threads(threads).build(Vec::new()).unwrap();
+                w.write_array(&a).unwrap();
+                w.finish().unwrap()
+            };
+            let one = write(1);
+            assert_eq!(one.iter().filter(|&&b| b == b'\n').count(), rows);
+            assert_eq!(write(3), one);
+            assert_eq!(write(2), one);
+        }
+    }
 
     fn q(s: &str) -> String {
         let mut special = [false; 256];
