@@ -156,18 +156,9 @@ pub(crate) fn serve(args: CatalogServeArgs) -> Result<(), String> {
             Ok(n) => tracing::info!(removed = n, "removed unreferenced data directories"),
             Err(e) => tracing::warn!(error = %e, "could not sweep unreferenced data directories"),
         }
-        let listener = tokio::net::TcpListener::bind((serve.host.as_str(), serve.port))
-            .await
-            .map_err(|e| format!("cannot listen on {}:{}: {e}", serve.host, serve.port))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
-        let host = if host.contains(':') { format!("[{host}]") } else { host };
-        let key = auth.api_key.clone().unwrap_or_default();
-        eprintln!(
-            "\n    Navigate a web browser or connect a Tiled client to:\n\n    http://{host}:{}?api_key={key}\n",
-            addr.port()
-        );
-        eprintln!("tessera running on http://{host}:{} (Press CTRL+C to quit)", addr.port());
+        let listener =
+            tessera_server::serve::bind_and_announce(&serve.host, serve.port, auth.api_key.as_deref())
+                .await?;
         let state = AppState { root, registry, limits, auth };
         let app = tessera_server::app(state);
         #[cfg(feature = "iceberg")]

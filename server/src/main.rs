@@ -111,18 +111,8 @@ fn serve_demo(args: ServeArgs) -> Result<(), String> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
-            .await
-            .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
-        let host = if host.contains(':') { format!("[{host}]") } else { host };
-        let url = match &auth.api_key {
-            Some(k) => format!("http://{host}:{}?api_key={k}", addr.port()),
-            None => format!("http://{host}:{}", addr.port()),
-        };
-        eprintln!("\n    Navigate a web browser or connect a Tiled client to:\n\n    {url}\n");
-        eprintln!("tessera running on http://{host}:{} (Press CTRL+C to quit)", addr.port());
+        let listener =
+            tessera_server::serve::bind_and_announce(&args.host, args.port, auth.api_key.as_deref()).await?;
         let state = AppState { root: tessera_server::demo::tree(), registry, limits, auth };
         let app = tessera_server::app(state);
         #[cfg(feature = "iceberg")]

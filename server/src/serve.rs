@@ -62,6 +62,27 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// Binds `host:port` and prints, on stderr, the URL a Tiled client connects to (with
+/// `?api_key=` when a key is in force) and the address served, as `tiled serve` does; a
+/// port of 0 prints the port actually bound.
+///
+/// # Errors
+/// The address cannot be bound (the message says which).
+pub async fn bind_and_announce(host: &str, port: u16, api_key: Option<&str>) -> Result<TcpListener, String> {
+    let listener =
+        TcpListener::bind((host, port)).await.map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let shown = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+    let shown = if shown.contains(':') { format!("[{shown}]") } else { shown };
+    let url = match api_key {
+        Some(k) => format!("http://{shown}:{}?api_key={k}", addr.port()),
+        None => format!("http://{shown}:{}", addr.port()),
+    };
+    eprintln!("\n    Navigate a web browser or connect a Tiled client to:\n\n    {url}\n");
+    eprintln!("tessera running on http://{shown}:{} (Press CTRL+C to quit)", addr.port());
+    Ok(listener)
+}
+
 /// Serves `app` on `listener` until SIGINT/SIGTERM, then lets requests in flight finish.
 ///
 /// Connections are `TCP_NODELAY`: a response goes out as headers, then body chunks, and with
