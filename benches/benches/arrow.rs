@@ -5,14 +5,16 @@
 //! ~0.014 s (0.010 s in the repeat run), `ipc.new_stream` ~0.010 s; with lz4 ~0.027 s,
 //! zstd ~0.048 s; polars `write_ipc` ~0.038 s. The target for the file is within 1.2× of
 //! pyarrow. Each iteration encodes into a fresh `Vec` without a size hint (like `BytesIO`),
-//! through the registered encoder (the server's path: `&mut dyn Write`).
+//! through the registered encoder (the server's path: `&mut dyn Write`), with the allocator
+//! settings the server runs with ([`tessera_core::memory::retain_freed_memory`]): freed memory
+//! is reused, as pyarrow's memory pool reuses it. Under glibc's defaults every fresh 40 MB
+//! buffer is mapped anew and faulted in page by page, which took two thirds of the time
+//! (0.031 s against 0.0062 s into a warm sink, on a quiet machine).
 //!
 //! Two reference rows put the figures in context. `ceiling/growing_vec/t1` copies T1's
 //! Arrow buffers (the same ~40 MB, in the same pieces) into a fresh `Vec` without a size
-//! hint: the floor of any IPC writer into that sink, mostly page faults of the new memory
-//! (pyarrow's memory pool hands out pages it has already faulted in). And
-//! `encode/arrow-file/t1_warm_sink` encodes into a `Vec` reused across iterations: the
-//! encoder's own cost.
+//! hint: the floor of any IPC writer into that sink. And `encode/arrow-file/t1_warm_sink`
+//! encodes into a `Vec` reused across iterations: the encoder's own cost.
 //!
 //! Run: `cargo bench -p tessera-benches --bench arrow`.
 
@@ -55,6 +57,8 @@ fn encode(def: &BenchDef, table: &Table, params: &Params) -> Vec<u8> {
 }
 
 fn bench(c: &mut Criterion) {
+    // As the server runs (tessera_core::memory): freed buffers are reused, not faulted in anew.
+    tessera_core::memory::retain_freed_memory();
     let t1 = workloads::t1();
     let input = Throughput::Bytes(workloads::table_input_bytes(workloads::T1_ROWS));
     let mut g = c.benchmark_group("encode");

@@ -23,6 +23,8 @@ use tessera_testkit::workloads;
 const ARRAYS: &[(&str, fn() -> NdArray)] = &[("A2s", workloads::a2s), ("A2", workloads::a2)];
 
 fn bench(c: &mut Criterion) {
+    // As the server runs (tessera_core::memory): freed buffers are reused, not faulted in anew.
+    tessera_core::memory::retain_freed_memory();
     let params = Params::new();
     let mut g = c.benchmark_group("encode/csv");
     g.sample_size(10);

@@ -22,6 +22,8 @@ use tessera_iceberg::{CatalogConfig, IcebergExporter, IcebergOptions, IfExists};
 use tessera_testkit::workloads;
 
 fn iceberg(c: &mut Criterion) {
+    // As the server runs (tessera_core::memory): freed buffers are reused, not faulted in anew.
+    tessera_core::memory::retain_freed_memory();
     let t1 = workloads::t1();
     let dir = std::env::temp_dir().join(format!("tessera-iceberg-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

@@ -75,6 +75,8 @@ const BENCHES: &[BenchDef] = &[
 ];
 
 fn bench(c: &mut Criterion) {
+    // As the server runs (tessera_core::memory): freed buffers are reused, not faulted in anew.
+    tessera_core::memory::retain_freed_memory();
     let mut group = c.benchmark_group("encode");
     group.sample_size(10);
     let mut cached: Option<(&str, NdArray)> = None;

@@ -39,6 +39,8 @@ fn input_bytes(ds: &Dataset) -> u64 {
 }
 
 fn bench(c: &mut Criterion) {
+    // As the server runs (tessera_core::memory): freed buffers are reused, not faulted in anew.
+    tessera_core::memory::retain_freed_memory();
     let d1 = workloads::d1();
     let params = Params::new();
     let mut group = c.benchmark_group("encode");

@@ -29,6 +29,8 @@ const ENCODERS: &[BenchDef] =
 const CASES: &[(&str, fn() -> NdArray)] = &[("A1", workloads::a1), ("A2", workloads::a2)];
 
 fn bench(c: &mut Criterion) {
+    // As the server runs (tessera_core::memory): freed buffers are reused, not faulted in anew.
+    tessera_core::memory::retain_freed_memory();
     let params = Params::new();
     for (case, make) in CASES {
         let array = make();

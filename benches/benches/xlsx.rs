@@ -43,6 +43,8 @@ const BENCHES: &[BenchDef] = &[
 ];
 
 fn bench(c: &mut Criterion) {
+    // As the server runs (tessera_core::memory): freed buffers are reused, not faulted in anew.
+    tessera_core::memory::retain_freed_memory();
     let t2 = workloads::t2();
     let mut g = c.benchmark_group("encode");
     g.sample_size(10);

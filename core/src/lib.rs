@@ -45,6 +45,7 @@ pub mod filter;
 #[cfg(feature = "arbitrary")]
 pub mod fuzzing;
 pub mod media;
+pub mod memory;
 pub mod raw;
 pub mod registry;
 pub mod slice;

@@ -127,6 +127,9 @@ fn serve_demo(args: ServeArgs) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: large export and chunk buffers are reused instead of being
+    // mapped and faulted in anew for every request (see the module's docs).
+    tessera_core::memory::retain_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Formats { json } => formats(json),
