@@ -14,6 +14,8 @@
 //! assert_eq!(b.as_slice::<i64>().unwrap(), &[8, 10]);
 //! ```
 
+use std::ops::Range;
+
 use crate::array::{ArrayStructure, NdArray, byte_count};
 use crate::error::SliceError;
 
@@ -195,7 +197,30 @@ impl Selection {
         self.dims.iter().zip(shape).all(|(d, &n)| d.keep && d.start == 0 && d.step == 1 && d.len == n)
     }
 
-    /// Copies the selected elements into a new array (cheap clone when nothing is cut).
+    /// The byte range of the selected elements in a C-order array of `shape`, when they are
+    /// one contiguous run in order: unit steps, every dimension after the first cut one
+    /// whole, every dimension before it a single index. `None` otherwise (and when empty).
+    pub fn contiguous_bytes(&self, shape: &[usize], itemsize: usize) -> Option<Range<usize>> {
+        if self.dims.len() != shape.len() || self.dims.iter().any(|d| d.step != 1 || d.len == 0) {
+            return None;
+        }
+        // The first dimension (from the left) that is not a single index.
+        let first = self.dims.iter().position(|d| d.len != 1).unwrap_or(self.dims.len());
+        if self.dims.iter().zip(shape).skip(first + 1).any(|(d, &n)| d.start != 0 || d.len != n) {
+            return None;
+        }
+        let mut start = 0usize;
+        let mut len = itemsize;
+        for (d, &n) in self.dims.iter().zip(shape) {
+            start = start.checked_mul(n)?.checked_add(d.start)?;
+            len = len.checked_mul(d.len)?;
+        }
+        let start = start.checked_mul(itemsize)?;
+        Some(start..start.checked_add(len)?)
+    }
+
+    /// The selected elements as a new array: the input itself when nothing is cut, a view of
+    /// its buffer (no copy) when the selection is one contiguous run, a copy otherwise.
     pub fn apply(&self, array: &NdArray) -> NdArray {
         let shape = array.shape();
         if self.is_identity(shape) {
@@ -203,6 +228,13 @@ impl Selection {
         }
         let itemsize = array.data_type().itemsize();
         let out_shape = self.output_shape();
+        if let Some(run) = self.contiguous_bytes(shape, itemsize).filter(|r| r.end <= array.as_bytes().len())
+        {
+            let view = array.buffer().slice_with_length(run.start, run.len());
+            if let Ok(a) = NdArray::new(array.data_type().clone(), out_shape.clone(), view) {
+                return a;
+            }
+        }
         let total = byte_count(array.data_type(), &out_shape).unwrap_or(0);
         let mut out = Vec::with_capacity(total);
         // C-order strides in bytes.
@@ -423,6 +455,27 @@ mod tests {
                 step
             }),
         ]
+    }
+
+    #[test]
+    fn contiguous_runs_are_views() {
+        let a = arange(&[4, 5, 6]);
+        let base = a.as_bytes().as_ptr() as usize;
+        let sel = |s: &str| SliceSpec::parse(s).unwrap().resolve(&[4, 5, 6]).unwrap();
+        // Rows 1..3 whole, one index then a row range, a single element: views.
+        for (s, first, n) in [("1:3", 30, 60), ("2,1:4", 66, 18), ("3,4,5", 119, 1), ("1,2", 42, 6)] {
+            let out = sel(s).apply(&a);
+            assert_eq!(out.as_slice::<i64>().unwrap(), &(first..first + n).collect::<Vec<i64>>()[..], "{s}");
+            assert_eq!(out.as_bytes().as_ptr() as usize, base + first as usize * 8, "{s} is a view");
+        }
+        // Cut in a later dimension, a step, or reversed: copies, still right.
+        for s in [":,1:3", "::2", "::-1", "1:3,0"] {
+            let sel = sel(s);
+            assert_eq!(sel.contiguous_bytes(&[4, 5, 6], 8), None, "{s}");
+            let out = sel.apply(&a);
+            let inside = (base..base + a.as_bytes().len()).contains(&(out.as_bytes().as_ptr() as usize));
+            assert!(!inside || out.is_empty(), "{s} is a copy");
+        }
     }
 
     proptest! {

@@ -18,7 +18,7 @@
 //! ```
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray, TimestampSecondArray,
@@ -92,24 +92,29 @@ pub const HUGE_TABLE_ROWS: usize = 10_000_000;
 const HUGE_TABLE_PARTITIONS: usize = 100;
 const HUGE_TABLE_BATCH: usize = 50_000;
 
+/// Arrays up to this size are generated whole on first read and kept, as Tiled's demo keeps
+/// all of its data in memory; larger ones (`big_image`, `tiny_hypercube`) are generated box by
+/// box on every read and never held.
+const MATERIALISE_BYTES: usize = 16 << 20;
+
 /// An array computed element by element from its flat C-order index.
 struct GenArray<T> {
     structure: ArrayStructure,
     value: fn(u64) -> T,
+    /// The whole array, once read, when it is at most [`MATERIALISE_BYTES`].
+    whole: OnceLock<NdArray>,
 }
 
 impl<T: Element> GenArray<T> {
     fn new(shape: Vec<usize>, chunk: &[usize], value: fn(u64) -> T) -> Self {
-        GenArray { structure: ArrayStructure::regular(T::DATA_TYPE, shape, chunk), value }
-    }
-}
-
-impl<T: Element> ArrayData for GenArray<T> {
-    fn structure(&self) -> &ArrayStructure {
-        &self.structure
+        GenArray {
+            structure: ArrayStructure::regular(T::DATA_TYPE, shape, chunk),
+            value,
+            whole: OnceLock::new(),
+        }
     }
 
-    fn read_box(&self, ranges: &[Range<usize>]) -> Result<NdArray, EncodeError> {
+    fn generate(&self, ranges: &[Range<usize>]) -> Result<NdArray, EncodeError> {
         let shape = &self.structure.shape;
         let out_shape: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
         let n: usize = out_shape.iter().product();
@@ -122,6 +127,32 @@ impl<T: Element> ArrayData for GenArray<T> {
             fill(ranges, &strides, 0, self.value, &mut out);
         }
         NdArray::from_vec(out_shape, out).map_err(|e| EncodeError::Input(Box::new(e)))
+    }
+}
+
+impl<T: Element> ArrayData for GenArray<T> {
+    fn structure(&self) -> &ArrayStructure {
+        &self.structure
+    }
+
+    fn read_box(&self, ranges: &[Range<usize>]) -> Result<NdArray, EncodeError> {
+        let shape = &self.structure.shape;
+        let bytes = shape.iter().try_fold(T::DATA_TYPE.itemsize(), |n, &d| n.checked_mul(d));
+        let inside = ranges.len() == shape.len()
+            && ranges.iter().zip(shape).all(|(r, &d)| r.start <= r.end && r.end <= d);
+        if !inside || !bytes.is_some_and(|b| b <= MATERIALISE_BYTES) {
+            return self.generate(ranges);
+        }
+        let whole = match self.whole.get() {
+            Some(w) => w,
+            None => {
+                let all: Vec<Range<usize>> = shape.iter().map(|&d| 0..d).collect();
+                let w = self.generate(&all)?;
+                self.whole.get_or_init(|| w)
+            }
+        };
+        // The whole array or a run of rows shares the buffer; other boxes are copied.
+        Ok(crate::tree::box_of(whole, ranges))
     }
 }
 
@@ -446,6 +477,26 @@ mod tests {
         let b = data.read_box(&[9999..10_000, 9998..10_000]).unwrap();
         let want = [uniform(seeds::BIG_IMAGE, 99_999_998), uniform(seeds::BIG_IMAGE, 99_999_999)];
         assert_eq!(b.as_slice::<f64>().unwrap(), &want);
+    }
+
+    #[test]
+    fn moderate_arrays_are_generated_once_and_read_as_boxes() {
+        let root = tree();
+        let medium = root.lookup(&["medium_image".into()]).unwrap();
+        let data = medium.as_array().unwrap();
+        let whole = data.read_box(&[0..1000, 0..1000]).unwrap();
+        let again = data.read_box(&[0..1000, 0..1000]).unwrap();
+        assert_eq!(whole.as_bytes().as_ptr(), again.as_bytes().as_ptr(), "kept, not generated again");
+        // A run of rows is a view of the kept array; any other box a copy; both exact.
+        let rows = data.read_box(&[10..12, 0..1000]).unwrap();
+        assert_eq!(rows.as_bytes().as_ptr(), whole.as_bytes()[10 * 1000 * 8..].as_ptr());
+        let b = data.read_box(&[3..5, 998..1000]).unwrap();
+        let want: Vec<f64> =
+            [3998, 3999, 4998, 4999].iter().map(|&i| uniform(seeds::MEDIUM_IMAGE, i)).collect();
+        assert_eq!(b.as_slice::<f64>().unwrap(), &want[..]);
+        assert_eq!(rows.as_slice::<f64>().unwrap()[1000], uniform(seeds::MEDIUM_IMAGE, 11_000));
+        // Out of bounds (callers check first) goes to the generator, which cannot panic.
+        let _ = data.read_box(&[999..1001, 0..1]);
     }
 
     #[test]
