@@ -419,6 +419,8 @@ def part_read(a, wd, tessera_demo, out):
     finally:
         tiled.stop()
 
+    ceiling = [] if a.quick else transport_ceiling(a, wd, raw)
+
     # tessera alone: the exports Tiled cannot serve (sizes, nodes) -- flat memory.
     only = []
     cases = [] if a.quick else TESSERA_ONLY
@@ -430,7 +432,42 @@ def part_read(a, wd, tessera_demo, out):
         only.append(r)
         print(f"  tessera  {label:38s} {fmt:8s} " + summary(r), flush=True)
     out["extra"]["tessera_demo_vmhwm_mb"] = group_hwm_mb(tessera_demo)
-    out["parts"]["read"] = {"rows": rows, "raw": raw, "tessera_only": only}
+    out["parts"]["read"] = {"rows": rows, "raw": raw, "tessera_only": only, "ceiling": ceiling}
+
+
+def transport_ceiling(a, wd, raw):
+    """Times `sendfile_server.py` on bodies of the sizes of the large raw exports just timed:
+    the fastest this machine's loopback and curl deliver those bytes from any server."""
+    cases = [r for r in raw if r.get("kind") == "large" and r.get("format") == "octet" and r.get("bytes")]
+    by_case = {}
+    for r in cases:
+        by_case.setdefault(r["case"], {})[r["server"]] = r
+    d = wd / "ceiling"
+    d.mkdir(parents=True, exist_ok=True)
+    script = Path(__file__).with_name("sendfile_server.py")
+    srv = Server("sendfile", f"{{python}} {shlex.quote(str(script))} {{port}} {shlex.quote(str(d))}", d)
+    out = []
+    try:
+        for i, (label, recs) in enumerate(by_case.items()):
+            n = recs["tessera"]["bytes"]
+            name = f"blob{i}"
+            with open(d / name, "wb") as f:
+                for off in range(0, n, 1 << 24):  # random bytes, so nothing can compress them
+                    f.write(os.urandom(min(1 << 24, n - off)))
+            if srv.proc is None:
+                srv.start()
+            r = time_case(srv, f"{srv.url}/blob/{name}", [], a.runs, a.timeout, "application/octet-stream")
+            r.update(server="sendfile", case=label, format="octet", kind="ceiling")
+            raw.append(r)
+            print(f"  sendfile {label:38s} octet    " + summary(r), flush=True)
+            out.append({"case": label, "bytes": n, "ceiling_s": r.get("median_s"),
+                        "tessera_s": recs["tessera"].get("median_s"),
+                        "tiled_s": recs.get("tiled", {}).get("median_s")})
+    finally:
+        if srv.proc is not None:
+            srv.stop()
+        shutil.rmtree(d, ignore_errors=True)
+    return out
 
 
 def summary(r):
@@ -490,7 +527,8 @@ def part_write(a, wd, tessera, out):
     export_labels = {"table_0": "big_table 1M rows", "array_0": "4096x4096 f64"}
     labels = {"table": "1M-row table (T1-like, big_table)", "array": "4096x4096 float64 (A2-like)"}
     for what in ("table", "array"):
-        for metric, key in (("upload", "upload_MB_per_s"), ("read-back", "read_MB_per_s")):
+        for metric, key in (("upload", "upload_MB_per_s"), ("read-back", "read_MB_per_s"),
+                            ("upload, curl PUT of the client's body", "http_upload_MB_per_s")):
             rows.append(row("write", labels[what], metric, "MB/s", t.get(what, {}).get(key),
                             o.get(what, {}).get(key), True, TARGETS["write"]))
     for key in t.get("exports") or o.get("exports") or {}:
@@ -553,8 +591,31 @@ def write_side_one(a, name, srv, df, arr, sizes, runs, raw):
             print(f"  {name:8s} {what}: upload {r[what]['upload_s']} s "
                   f"({r[what]['upload_MB_per_s']} MB/s), read {r[what]['read_s']} s "
                   f"({r[what]['read_MB_per_s']} MB/s), equal={ok}", flush=True)
-    # curl exports of what was uploaded (the reference's catalog cases)
+    # The same uploads without the Python client: curl PUTs the bytes the client sends (Arrow
+    # IPC of the frame, the array's raw bytes) to the nodes just written, replacing their data.
+    # The client's own work (pandas -> Arrow, httpx) weighs on both servers alike; this is the
+    # servers' part alone.
     auth = [f"Authorization: Apikey {srv.key}"]
+    bodies = {"table": (wd_body(srv, "table.arrow", lambda f: write_arrow_file(df, f)), "table_0",
+                        "application/vnd.apache.arrow.file"),
+              "array": (wd_body(srv, "array.bin", lambda f: f.write(arr.tobytes())), "array_0",
+                        "application/octet-stream")}
+    for what, (path, node, ctype) in bodies.items():
+        times = []
+        for _ in range(runs):
+            code, secs = curl_put(f"{srv.url}/api/v1/{what}/full/{node}", auth + [f"Content-Type: {ctype}"],
+                                  path, a.timeout)
+            if code != 200:
+                r[what]["http_upload_error"] = f"HTTP {code}"
+                break
+            times.append(secs)
+        path.unlink()
+        if times:
+            med = statistics.median(times)
+            r[what].update(http_upload_s=round(med, 4), http_upload_MB_per_s=round(sizes[what] / 1e6 / med, 1))
+        print(f"  {name:8s} {what}: curl PUT " + (f"{r[what].get('http_upload_s')} s "
+              f"({r[what].get('http_upload_MB_per_s')} MB/s)" if times else r[what]["http_upload_error"]), flush=True)
+    # curl exports of what was uploaded (the reference's catalog cases)
     fmts = [("table", "table_0", f) for f in (["csv", "arrow"] if a.quick
                                               else ["csv", "parquet", "arrow", "json"])]
     fmts.append(("array", "array_0", "octet"))
@@ -568,6 +629,32 @@ def write_side_one(a, name, srv, df, arr, sizes, runs, raw):
         print(f"  {name:8s} export {node:10s} {fmt:8s} " + summary(e), flush=True)
     r["vmhwm_mb"] = group_hwm_mb(srv)
     return r
+
+
+def wd_body(srv, name, write):
+    """A request body written to a file in the server's work directory (curl streams it)."""
+    path = srv.workdir / name
+    with open(path, "wb") as f:
+        write(f)
+    return path
+
+
+def write_arrow_file(df, f):
+    """The frame as the Tiled client sends it: an Arrow IPC file of `Table.from_pandas`."""
+    table = pyarrow.Table.from_pandas(df)
+    with pyarrow.ipc.new_file(f, table.schema) as w:
+        w.write_table(table)
+
+
+def curl_put(url, headers, path, timeout):
+    """One `curl -T` upload: (HTTP status, time_total in seconds)."""
+    cmd = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-X", "PUT",
+           "--max-time", str(timeout), "-T", str(path)]
+    for h in headers:
+        cmd += ["-H", h]
+    cmd.append(url)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30).stdout.split()
+    return (int(out[0]), float(out[1])) if len(out) == 2 else (0, float("nan"))
 
 
 def write_parquet_from(url, headers, path):
@@ -691,6 +778,19 @@ def report_md(out):
                     else:
                         L.append(f"| {r['case']} | {r['format']} | {r['median_s']} | {r['bytes']:,} | "
                                  f"{r['MB_per_s']} | {r['peak_rss_mb']} |")
+                L.append("")
+            if part == "read" and p.get("ceiling"):
+                L += ["The transport ceiling: the same byte counts from `sendfile_server.py` (a fixed header, "
+                      "then sendfile(2) from the page cache; no server can do less), timed with the same curl. "
+                      "`best possible` = Tiled / ceiling, the largest ratio any server could reach over Tiled "
+                      "on that case here.", "",
+                      "| case | bytes | ceiling s | tessera s | Tiled s | tessera / ceiling | best possible vs Tiled |",
+                      "|---|---:|---:|---:|---:|---:|---:|"]
+                for c in p["ceiling"]:
+                    cs, ts, os_ = c["ceiling_s"], c["tessera_s"], c["tiled_s"]
+                    L.append(f"| {c['case']} | {c['bytes']:,} | {fmt_num(cs)} | {fmt_num(ts)} | {fmt_num(os_)} | "
+                             f"{fmt_num(ts / cs if cs and ts else None)} | "
+                             f"{fmt_num(os_ / cs if cs and os_ else None)} |")
                 L.append("")
     L += ["## Server memory and start-up", "", "| figure | value |", "|---|---:|"]
     L += [f"| {k} | {v} |" for k, v in out["extra"].items() if k != "roapi_version"]
