@@ -15,7 +15,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tessera_core::{Params, Table, TableEncoder};
 use tessera_parquet::{
-    ParquetCompression, ParquetDictionary, ParquetEncoder, ParquetOptions, ParquetStatistics,
+    ParquetCompression, ParquetDictionary, ParquetEncoder, ParquetIntegerEncoding, ParquetOptions,
+    ParquetStatistics,
 };
 use tessera_testkit::workloads;
 
@@ -36,6 +37,15 @@ const BENCHES: &[BenchDef] = &[
     BenchDef { case: "t1_snappy", how: How::Params(&[("compression", "snappy")]) },
     BenchDef { case: "t1_lz4", how: How::Params(&[("compression", "lz4")]) },
     BenchDef { case: "t1_none", how: How::Params(&[("compression", "none")]) },
+    BenchDef { case: "t1_zstd_level3", how: How::Params(&[("level", "3")]) },
+    BenchDef {
+        case: "t1_snappy_opts_plain_integers",
+        how: How::Options(|| {
+            ParquetOptions::default()
+                .with_compression(ParquetCompression::Snappy)
+                .with_integer_encoding(ParquetIntegerEncoding::Plain)
+        }),
+    },
     BenchDef {
         case: "t1_snappy_opts_1_thread",
         how: How::Options(|| {

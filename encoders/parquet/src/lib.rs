@@ -39,7 +39,9 @@
 //!
 //! One Parquet file, written by the `parquet` crate's Arrow writer: data pages v1,
 //! dictionary encoding except for columns whose values are mostly distinct
-//! ([`ParquetDictionary::Auto`]), min/max/null-count statistics per column chunk, and the Arrow schema stored in the
+//! ([`ParquetDictionary::Auto`]), `DELTA_BINARY_PACKED` for integer-like columns whose
+//! values step by small amounts (ids, regular timestamps; [`ParquetIntegerEncoding::Auto`])
+//! and `PLAIN` otherwise, min/max/null-count statistics per column chunk, and the Arrow schema stored in the
 //! footer (`ARROW:schema`) so Arrow readers get the exact input types back (timestamps
 //! keep their unit and zone; Arrow types without a Parquet counterpart, such as
 //! durations, come back through it). Nulls are kept. Unions cannot be stored and a table
@@ -84,7 +86,7 @@ pub use encoder::ParquetEncoder;
 pub use error::ParquetWriteError;
 pub use options::{
     DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS, DEFAULT_ZSTD_LEVEL, PARAMS, ParquetCompression,
-    ParquetDictionary, ParquetOptions, ParquetStatistics, default_threads,
+    ParquetDictionary, ParquetIntegerEncoding, ParquetOptions, ParquetStatistics, default_threads,
 };
 pub use writer::ParquetWriter;
 

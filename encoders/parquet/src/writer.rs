@@ -13,7 +13,7 @@ use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
 use parquet::file::writer::SerializedFileWriter;
 
 use crate::error::ParquetWriteError;
-use crate::options::{ParquetDictionary, ParquetOptions};
+use crate::options::ParquetOptions;
 
 /// Writes record batches as one Parquet file into `W`, row group by row group.
 ///
@@ -46,8 +46,8 @@ use crate::options::{ParquetDictionary, ParquetOptions};
 /// assert_eq!(&file[file.len() - 4..], b"PAR1");
 /// ```
 pub struct ParquetWriter<W: Write> {
-    /// Opened at the first non-empty batch when the dictionary choice depends on the data,
-    /// else at once.
+    /// Opened at the first non-empty batch when the dictionary or integer encoding choice
+    /// depends on the data, else at once.
     file: Option<File>,
     options: ParquetOptions,
     schema: SchemaRef,
@@ -145,7 +145,7 @@ impl<W: Write> ParquetWriter<W> {
             out,
             rows: 0,
         };
-        if options.dictionary() != ParquetDictionary::Auto {
+        if !options.depends_on_data() {
             w.open(None)?;
         }
         Ok(w)
