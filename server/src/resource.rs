@@ -26,23 +26,39 @@ pub const FIELD_NAMES: &[&str] = &[
     "access_tags",
 ];
 
-/// Which attributes to include: all, or a subset (possibly empty: id and links only).
+/// Which attributes to include: all, or a subset (possibly empty: id and links only); and
+/// whether `data_sources` is filled in (`?include_data_sources=true`) rather than null.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fields(Option<BTreeSet<String>>);
+pub struct Fields {
+    names: Option<BTreeSet<String>>,
+    data_sources: bool,
+}
 
 impl Fields {
-    /// Every attribute.
+    /// Every attribute (`data_sources` null, as without `include_data_sources`).
     pub fn all() -> Self {
-        Fields(None)
+        Fields { names: None, data_sources: false }
     }
 
-    /// Parses repeated `fields=` (an empty value selects nothing).
+    /// Parses repeated `fields=` (an empty value selects nothing) and `include_data_sources`.
     ///
     /// # Errors
-    /// 422 for a name that is not an attribute.
+    /// 422 for a name that is not an attribute, or an `include_data_sources` that is not a
+    /// boolean.
     pub fn parse(q: &QueryParams) -> Result<Self, AppError> {
+        let data_sources = match q.first("include_data_sources").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("false" | "0" | "no" | "off") => false,
+            Some("true" | "1" | "yes" | "on") => true,
+            Some(other) => {
+                return Err(AppError::invalid_query(
+                    "include_data_sources",
+                    other,
+                    "Input should be a valid boolean, unable to interpret input",
+                ));
+            }
+        };
         if !q.has("fields") {
-            return Ok(Fields::all());
+            return Ok(Fields { names: None, data_sources });
         }
         let mut set = BTreeSet::new();
         for v in q.all("fields").flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
@@ -58,17 +74,22 @@ impl Fields {
             }
             set.insert(v.to_owned());
         }
-        Ok(Fields(Some(set)))
+        Ok(Fields { names: Some(set), data_sources })
     }
 
     /// True when `name` is included.
     pub fn has(&self, name: &str) -> bool {
-        self.0.as_ref().is_none_or(|s| s.contains(name))
+        self.names.as_ref().is_none_or(|s| s.contains(name))
+    }
+
+    /// True when the node's data sources are to be listed.
+    pub fn data_sources(&self) -> bool {
+        self.data_sources && self.has("data_sources")
     }
 
     /// True for `fields=count` alone (a count-only search).
     pub fn is_count_only(&self) -> bool {
-        self.0.as_ref().is_some_and(|s| s.len() == 1 && s.contains("count"))
+        self.names.as_ref().is_some_and(|s| s.len() == 1 && s.contains("count"))
     }
 }
 
@@ -190,6 +211,17 @@ pub fn links(node: &Node, path: &[String], base: &Base) -> Value {
     }
 }
 
+/// Where a node's data is stored, as Tiled lists it: one data source (structure, media type,
+/// assets) for a node of the catalog, none for data generated or held in memory.
+fn data_sources(node: &Node) -> Value {
+    let source = match &node.kind {
+        NodeKind::Array(a) => a.data_source(),
+        NodeKind::Table(t) => t.data_source(),
+        NodeKind::Container(_) | NodeKind::Lazy(_) => None,
+    };
+    Value::Array(source.into_iter().collect())
+}
+
 /// A node resource: `{"id", "attributes", "links", "meta"}`.
 pub fn resource(node: &Node, path: &[String], base: &Base, fields: &Fields, omit_links: bool) -> Value {
     let id = path.last().cloned().unwrap_or_default();
@@ -208,7 +240,7 @@ pub fn resource(node: &Node, path: &[String], base: &Base, fields: &Fields, omit
         "structure": if fields.has("structure") { structure(node, path, base) } else { Value::Null },
         "access_tags": null,
         "sorting": pick("sorting", sorting),
-        "data_sources": null,
+        "data_sources": if fields.data_sources() { data_sources(node) } else { Value::Null },
     });
     let links = if omit_links { Value::Null } else { links(node, path, base) };
     json!({"id": id, "attributes": attributes, "links": links, "meta": null})
@@ -238,6 +270,23 @@ mod tests {
         assert!(f("fields=count").unwrap().is_count_only());
         assert!(f("fields=metadata&fields=specs").unwrap().has("specs"));
         assert_eq!(f("fields=nope").unwrap_err().status(), 422);
+        assert!(!f("").unwrap().data_sources());
+        assert!(f("include_data_sources=true").unwrap().data_sources());
+        assert!(!f("include_data_sources=true&fields=metadata").unwrap().data_sources());
+        assert_eq!(f("include_data_sources=maybe").unwrap_err().status(), 422);
+    }
+
+    #[test]
+    fn data_sources_are_listed_on_request() {
+        let base = Base("http://h:1/api/v1".into());
+        let root = crate::demo::tree();
+        let path = vec!["medium_image".to_owned()];
+        let node = root.lookup(&path).unwrap();
+        let r = resource(&node, &path, &base, &Fields::all(), false);
+        assert_eq!(r["attributes"]["data_sources"], Value::Null);
+        let q = QueryParams::parse(Some("include_data_sources=true"));
+        let r = resource(&node, &path, &base, &Fields::parse(&q).unwrap(), false);
+        assert_eq!(r["attributes"]["data_sources"], json!([]), "generated data has no data source");
     }
 
     #[test]

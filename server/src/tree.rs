@@ -49,6 +49,12 @@ pub trait ArrayData: Send + Sync {
     /// # Errors
     /// Whatever producing the data fails with.
     fn read_box(&self, ranges: &[Range<usize>]) -> Result<NdArray, EncodeError>;
+
+    /// Where the data is stored, as a Tiled data source (`?include_data_sources=true`);
+    /// `None` for data generated or held in memory.
+    fn data_source(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// A table node's data: a schema and partitions of record batches, read on demand.
@@ -61,6 +67,12 @@ pub trait TableData: Send + Sync {
     fn partition(&self, i: usize) -> Box<dyn BatchStream>;
     /// Approximate size in memory of the whole table, for limits.
     fn byte_size(&self) -> u64;
+
+    /// Where the data is stored, as a Tiled data source (`?include_data_sources=true`);
+    /// `None` for data generated or held in memory.
+    fn data_source(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// What a node is.
