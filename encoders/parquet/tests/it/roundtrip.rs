@@ -10,7 +10,7 @@ use parquet::basic::Encoding;
 use proptest::prelude::*;
 use tessera_core::{EncodeError, Family, Params, Registration, Registry, Table, TableEncoder};
 use tessera_parquet as _;
-use tessera_parquet::{ParquetEncoder, ParquetOptions};
+use tessera_parquet::{ParquetEncoder, ParquetIntegerEncoding, ParquetOptions};
 use tessera_testkit::{strategies, workloads};
 
 fn encode(t: &Table, params: &Params) -> Result<Vec<u8>, EncodeError> {
@@ -94,6 +94,100 @@ fn auto_dictionary_skips_distinct_columns_only() {
     // id, sin, ts, half are unique per row; name has 1000 values.
     assert!(!dictionary("id") && !dictionary("sin") && !dictionary("ts") && !dictionary("half"));
     assert!(dictionary("name"));
+}
+
+/// Column name → whether its first row group uses `encoding`.
+fn uses(bytes: &[u8], encoding: Encoding) -> Vec<(String, bool)> {
+    let meta =
+        ParquetRecordBatchReaderBuilder::try_new(Bytes::copy_from_slice(bytes)).unwrap().metadata().clone();
+    meta.row_group(0)
+        .columns()
+        .iter()
+        .map(|c| (c.column_path().string(), c.encodings().any(|e| e == encoding)))
+        .collect()
+}
+
+#[test]
+fn auto_integer_encoding_deltas_stepping_columns_only() {
+    let bytes = encode(&workloads::t2(), &Params::new()).unwrap();
+    let delta: Vec<String> =
+        uses(&bytes, Encoding::DELTA_BINARY_PACKED).into_iter().filter(|(_, d)| *d).map(|(c, _)| c).collect();
+    // id counts up, ts steps by a second; the floats, strings and booleans are not integers.
+    assert_eq!(delta, ["id", "ts"]);
+}
+
+/// Every integer-like type, with nulls, stepping and random-looking values, in many small
+/// row groups encoded on several threads: each integer encoding round-trips.
+#[test]
+fn integer_encodings_round_trip() {
+    use std::sync::Arc;
+
+    use arrow::array::*;
+
+    let n = 20_000i64;
+    let scramble = |i: i64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as i64);
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        ("i8", Arc::new(Int8Array::from_iter((0..n).map(|i| (i % 7 != 0).then_some((i % 100) as i8))))),
+        ("u16", Arc::new(UInt16Array::from_iter_values((0..n).map(|i| i as u16)))),
+        ("i32", Arc::new(Int32Array::from_iter((0..n).map(|i| (i % 5 != 0).then_some(i as i32 * 3 - 7000))))),
+        ("u32", Arc::new(UInt32Array::from_iter_values((0..n).map(|i| u32::MAX - i as u32)))),
+        ("i64", Arc::new(Int64Array::from_iter((0..n).map(|i| (i % 3 != 0).then_some(-1000 * i))))),
+        ("random", Arc::new(Int64Array::from_iter_values((0..n).map(scramble)))),
+        ("u64", Arc::new(UInt64Array::from_iter_values((0..n).map(|i| u64::MAX - i as u64)))),
+        ("d32", Arc::new(Date32Array::from_iter_values((0..n).map(|i| i as i32)))),
+        ("d64", Arc::new(Date64Array::from_iter_values((0..n).map(|i| i * 86_400_000)))),
+        (
+            "ts",
+            Arc::new(
+                TimestampNanosecondArray::from_iter_values((0..n).map(|i| i * 1_000_000_000))
+                    .with_timezone("UTC"),
+            ),
+        ),
+        ("dur", Arc::new(DurationMicrosecondArray::from_iter_values((0..n).map(|i| i * 10)))),
+        ("t32", Arc::new(Time32MillisecondArray::from_iter_values((0..n).map(|i| i as i32)))),
+        (
+            "t64",
+            Arc::new(Time64MicrosecondArray::from_iter((0..n).map(|i| (i % 2 == 0).then_some(i * 1000)))),
+        ),
+        ("all_null", Arc::new(Int64Array::from(vec![None::<i64>; n as usize]))),
+    ];
+    let batch =
+        RecordBatch::try_from_iter_with_nullable(cols.into_iter().map(|(k, v)| (k, v, true))).unwrap();
+    let batches: Vec<RecordBatch> =
+        (0..n as usize).step_by(3000).map(|s| batch.slice(s, 3000.min(n as usize - s))).collect();
+    for encoding in
+        [ParquetIntegerEncoding::Auto, ParquetIntegerEncoding::Plain, ParquetIntegerEncoding::Delta]
+    {
+        let mut outputs = Vec::new();
+        for threads in [1, 3] {
+            let opts = ParquetOptions::default()
+                .with_integer_encoding(encoding)
+                .with_threads(threads)
+                .with_max_row_group_rows(4096);
+            let mut w = opts.build(Vec::new(), batch.schema_ref()).unwrap();
+            for b in &batches {
+                w.write(b).unwrap();
+            }
+            let out = w.finish().unwrap();
+            let (schema, back) = read(out.clone());
+            assert_eq!(&schema, batch.schema_ref());
+            assert_eq!(back.unwrap(), batch, "{encoding:?}, {threads} threads");
+            outputs.push(out);
+        }
+        assert_eq!(outputs[0], outputs[1], "{encoding:?}: the output does not depend on the thread count");
+        let delta = uses(&outputs[0], Encoding::DELTA_BINARY_PACKED);
+        for (col, d) in delta {
+            let expected = match encoding {
+                ParquetIntegerEncoding::Plain => false,
+                // i8 (100 values) and the all-null column stay dictionary-encoded: delta
+                // is what a column falls back to when its dictionary grows too large.
+                ParquetIntegerEncoding::Delta => !matches!(col.as_str(), "i8" | "all_null"),
+                // Stepping columns only; the all-null column has nothing to decide on.
+                _ => !matches!(col.as_str(), "random" | "i8" | "all_null"),
+            };
+            assert_eq!(d, expected, "{encoding:?}: {col}");
+        }
+    }
 }
 
 #[test]
