@@ -43,11 +43,15 @@
 //! - an array is a Zarr v3 array: `<location>/zarr.json` and chunk files
 //!   `<location>/c/<i>/<j>/…` (default chunk key encoding, `/` separator). There is one Zarr
 //!   chunk per declared (Tiled) chunk, so `PUT array/block` writes exactly one file. The
-//!   codecs are `bytes` (little-endian) then `zstd` (level 1), the fill value is 0; a chunk
+//!   codecs are `bytes` (little-endian) then `zstd` (level -1: fast to decode), the fill value is 0; a chunk
 //!   that is all zeros is not stored (Zarr's default), and reads as zeros. zarr-python 3
 //!   (`zarr.open_array(path)`) opens the directory directly.
-//! - a table is a directory of Parquet files `<location>/partition-<i>.parquet` (zstd), one
-//!   per partition, each with the Arrow schema in its footer (pyarrow and pandas read them).
+//! - a table is a directory of Parquet files `<location>/partition-<i>.parquet`, one per
+//!   partition, each with the Arrow schema in its footer (pyarrow and pandas read them);
+//!   snappy-compressed in row groups of [`WRITE_ROW_GROUP_ROWS`] rows (the zstd files of
+//!   earlier versions read as well). Reads decode row groups in parallel, and a
+//!   [`PartitionCache`] keeps decoded partitions in memory
+//!   ([`Storage::with_partition_cache`]).
 //!
 //! # Chunk layouts
 //!
@@ -109,6 +113,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cache;
 mod error;
 mod fsutil;
 mod table;
@@ -122,8 +127,9 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 use tessera_core::ArrayStructure;
 
+pub use cache::{DEFAULT_PARTITION_CACHE_BYTES, PartitionCache};
 pub use error::StorageError;
-pub use table::{ParquetTable, READ_BATCH_ROWS, is_index_column};
+pub use table::{ParquetTable, READ_BATCH_ROWS, WRITE_ROW_GROUP_ROWS, is_index_column};
 pub use zarr::ZarrArray;
 
 /// The longest location accepted, in bytes.
@@ -136,6 +142,7 @@ const MAX_LOCATION_LEN: usize = 1024;
 #[derive(Clone, Debug)]
 pub struct Storage {
     root: Arc<PathBuf>,
+    cache: Option<Arc<PartitionCache>>,
 }
 
 impl Storage {
@@ -167,7 +174,21 @@ impl Storage {
         fs::create_dir_all(&root).map_err(StorageError::io("create", &root))?;
         let root = fs::canonicalize(&root).map_err(StorageError::io("resolve", &root))?;
         fsutil::remove_leftovers(&root, cutoff)?;
-        Ok(Storage { root: Arc::new(root) })
+        Ok(Storage { root: Arc::new(root), cache: None })
+    }
+
+    /// Tables opened from now on (through this value and its clones made afterwards) read
+    /// their partitions through `cache`: a partition read again from the same file is served
+    /// from memory (see [`PartitionCache`] for what it keeps and why it is never stale). One
+    /// cache may be shared by several storages; without one, every read decodes the file.
+    pub fn with_partition_cache(mut self, cache: Arc<PartitionCache>) -> Storage {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The partition cache tables opened through this storage use, if any.
+    pub fn partition_cache(&self) -> Option<&Arc<PartitionCache>> {
+        self.cache.as_ref()
     }
 
     /// The (absolute) root directory.
@@ -241,7 +262,7 @@ impl Storage {
         let dir = self.path_of(location)?;
         table::check_parquet_schema(&schema)?;
         self.create_dir_atomically(location, &dir, |_| Ok(()))?;
-        ParquetTable::open(&dir, schema, npartitions)
+        ParquetTable::open(&dir, schema, npartitions, self.cache.clone())
     }
 
     /// Opens the table stored at `location`. Its [`ParquetTable::schema`] is read back from the
@@ -261,7 +282,7 @@ impl Storage {
         if !dir.is_dir() {
             return Err(StorageError::NotFound { location: location.to_owned() });
         }
-        ParquetTable::open(&dir, schema, npartitions)
+        ParquetTable::open(&dir, schema, npartitions, self.cache.clone())
     }
 
     /// Removes a node's data: its directory is renamed to a `.tmp-` name first (so a crash

@@ -6,18 +6,27 @@ use std::sync::{Arc, RwLock};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::error::ArrowError;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use tessera_core::table::{BatchStream, IterStream};
 
 use crate::StorageError;
+use crate::cache::{FileId, PartitionCache};
 use crate::fsutil;
 
 /// Rows per record batch when reading a partition back (memory stays bounded by this many
 /// rows, whatever the partition size).
 pub const READ_BATCH_ROWS: usize = 65_536;
+
+/// Rows per Parquet row group when a partition is written: row groups are the unit that
+/// reads decode in parallel, so a partition of a million rows gets eight.
+pub const WRITE_ROW_GROUP_ROWS: usize = 131_072;
+
+/// Decoded batches each decoding thread may hold ahead of the reader.
+const READ_AHEAD_BATCHES: usize = 2;
 
 /// True for pandas' index column names, `__index_level_<N>__`.
 pub fn is_index_column(name: &str) -> bool {
@@ -72,6 +81,8 @@ struct Inner {
     /// The schema of the written partitions (declared fields plus index columns, with the
     /// first upload's metadata); None until one is written.
     stored: RwLock<Option<SchemaRef>>,
+    /// Decoded partitions shared with other tables (see [`crate::Storage::with_partition_cache`]).
+    cache: Option<Arc<PartitionCache>>,
 }
 
 impl ParquetTable {
@@ -81,6 +92,7 @@ impl ParquetTable {
         dir: &Path,
         declared: SchemaRef,
         npartitions: usize,
+        cache: Option<Arc<PartitionCache>>,
     ) -> Result<ParquetTable, StorageError> {
         let table = ParquetTable {
             inner: Arc::new(Inner {
@@ -88,6 +100,7 @@ impl ParquetTable {
                 declared,
                 npartitions,
                 stored: RwLock::new(None),
+                cache,
             }),
         };
         if let Some(i) = (0..npartitions).find(|&i| table.is_written(i)) {
@@ -172,7 +185,8 @@ impl ParquetTable {
         Ok(())
     }
 
-    /// Writes partition `i` as `partition-<i>.parquet` (zstd), atomically: a temporary file
+    /// Writes partition `i` as `partition-<i>.parquet` (snappy, row groups of
+    /// [`WRITE_ROW_GROUP_ROWS`] rows), atomically: a temporary file
     /// in the table directory, flushed, then renamed into place (a rewrite replaces the old
     /// partition whole).
     ///
@@ -242,8 +256,12 @@ impl ParquetTable {
             .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
             .collect::<Result<_, _>>()
             .map_err(|e| StorageError::Schema { reason: e.to_string() })?;
-        let props =
-            WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
+        // Snappy rather than zstd: it decodes several times faster (reads dominate), and
+        // every Parquet reader has it (pyarrow's default).
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(WRITE_ROW_GROUP_ROWS))
+            .build();
         let path = self.partition_path(i);
         fsutil::write_atomic(&path, |file| {
             let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
@@ -265,8 +283,14 @@ impl ParquetTable {
         i < self.inner.npartitions && self.partition_path(i).is_file()
     }
 
-    /// The batches of partition `i`, read lazily, [`READ_BATCH_ROWS`] rows at a time (bounded
-    /// memory). The stream's schema is the partition file's.
+    /// The batches of partition `i`, [`READ_BATCH_ROWS`] rows at a time. The stream's schema
+    /// is the partition file's.
+    ///
+    /// With a [`PartitionCache`] (see [`crate::Storage::with_partition_cache`]), a partition
+    /// decoded before from the very same file comes from memory; otherwise its row groups are
+    /// decoded ahead of the reader on background threads (one per core, each holding at most a
+    /// couple of batches, so memory stays bounded whatever the partition size), and a
+    /// partition small enough for the cache is kept once read to the end.
     ///
     /// # Errors
     /// [`StorageError::Partition`] for `i` out of range, [`StorageError::NotWritten`] for a
@@ -281,19 +305,238 @@ impl ParquetTable {
             }
             Err(e) => return Err(StorageError::io("open", &path)(e)),
         };
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(READ_BATCH_ROWS);
-        // The builder's schema carries the file's schema metadata (pandas'); the reader's
-        // batches do not, so they get it back (an Arc swap, no copy).
-        let schema = builder.schema().clone();
-        let reader = builder.build()?;
-        let with_metadata = schema.clone();
-        let batches = reader.map(move |b| b.and_then(|b| b.with_schema(with_metadata.clone())));
-        Ok(Box::new(IterStream::new(schema, batches)))
+        let cache = self.inner.cache.as_ref().filter(|c| c.capacity() > 0);
+        let mut fill = None;
+        if let Some(cache) = cache {
+            // The identity of the file opened: whatever replaces the path later is another key.
+            let id = FileId::of(&file).map_err(StorageError::io("stat", &path))?;
+            if let Some((schema, batches)) = cache.get(&path, &id) {
+                let it = (0..batches.len()).map(move |k| Ok(batches[k].clone()));
+                return Ok(Box::new(IterStream::new(schema, it)));
+            }
+            fill = Some((cache.clone(), path.clone(), id));
+        }
+        let (schema, batches) = read_parallel(file, &path)?;
+        let Some((cache, path, id)) = fill else {
+            return Ok(Box::new(IterStream::new(schema, batches)));
+        };
+        let limit = cache.max_entry_bytes();
+        let filling = Filling {
+            inner: batches,
+            kept: Some(Vec::new()),
+            bytes: 0,
+            limit,
+            cache,
+            path,
+            id,
+            schema: schema.clone(),
+        };
+        Ok(Box::new(IterStream::new(schema, filling)))
     }
 
     /// Bytes on disk (all partition files).
     pub fn byte_size(&self) -> u64 {
         fsutil::dir_size(&self.inner.dir)
+    }
+}
+
+/// Decoded batches, in order.
+type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
+
+/// The batches of a Parquet file as the stream of a partition: the file's schema (with its
+/// metadata, which pandas needs, put back on every batch) and its row groups decoded in
+/// order, by up to one background thread per core.
+fn read_parallel(file: File, path: &Path) -> Result<(SchemaRef, Batches), StorageError> {
+    use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+    let len = file.metadata().map_err(StorageError::io("stat", path))?.len();
+    let file = PreadFile { file: Arc::new(file), len };
+    let meta = ArrowReaderMetadata::load(&file, Default::default())?;
+    // The builder's schema carries the file's schema metadata (pandas'); the reader's batches
+    // do not, so they get it back (an Arc swap, no copy).
+    let schema = meta.schema().clone();
+    let groups = meta.metadata().num_row_groups();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(groups);
+    let with_metadata = schema.clone();
+    let fix = move |b: Result<RecordBatch, ArrowError>| b.and_then(|b| b.with_schema(with_metadata.clone()));
+    if threads == 0 {
+        return Ok((schema, Box::new(std::iter::empty())));
+    }
+    // One decoder per thread, each over the same open file (positioned reads: no shared
+    // offset) and its share of the row groups (k, k + threads, ...); the reader takes row
+    // groups back in order, so batches come out exactly as a serial read gives them.
+    let mut receivers = Vec::with_capacity(threads);
+    for k in 0..threads {
+        let file = file.clone();
+        let meta = meta.clone();
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<Option<Result<RecordBatch, ArrowError>>>(READ_AHEAD_BATCHES);
+        std::thread::Builder::new()
+            .name("tessera-parquet-read".into())
+            .spawn(move || {
+                for g in (k..groups).step_by(threads) {
+                    let reader =
+                        ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), meta.clone())
+                            .with_batch_size(READ_BATCH_ROWS)
+                            .with_row_groups(vec![g])
+                            .build()
+                            .map_err(ArrowError::from);
+                    let reader = match reader {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let _ = tx.send(Some(Err(e)));
+                            return;
+                        }
+                    };
+                    for b in reader {
+                        let failed = b.is_err();
+                        // A closed channel: the reader went away; stop decoding.
+                        if tx.send(Some(b)).is_err() || failed {
+                            return;
+                        }
+                    }
+                    if tx.send(None).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(StorageError::io("spawn a decoding thread for", path))?;
+        receivers.push(rx);
+    }
+    let batches = InOrder { receivers, group: 0, groups, done: false };
+    Ok((schema, Box::new(batches.map(fix))))
+}
+
+/// A Parquet file read with positioned reads, so that several decoding threads share one open
+/// file (the very file whose identity keys the cache) without sharing a file offset, as
+/// clones of a [`File`] (parquet's own `ChunkReader` for it) would.
+#[derive(Clone)]
+struct PreadFile {
+    file: Arc<File>,
+    len: u64,
+}
+
+/// A reader at a position of a [`PreadFile`].
+struct PreadAt {
+    file: Arc<File>,
+    pos: u64,
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], pos: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, pos)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], pos: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, pos)
+}
+
+impl std::io::Read for PreadAt {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = read_at(&self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl parquet::file::reader::Length for PreadFile {
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+impl parquet::file::reader::ChunkReader for PreadFile {
+    type T = std::io::BufReader<PreadAt>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(std::io::BufReader::new(PreadAt { file: self.file.clone(), pos: start }))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        let mut buf = vec![0u8; length];
+        let mut reader = PreadAt { file: self.file.clone(), pos: start };
+        std::io::Read::read_exact(&mut reader, &mut buf)?;
+        Ok(buf.into())
+    }
+}
+
+/// The batches of row groups decoded by several threads, taken back in row-group order.
+struct InOrder {
+    receivers: Vec<std::sync::mpsc::Receiver<Option<Result<RecordBatch, ArrowError>>>>,
+    group: usize,
+    groups: usize,
+    done: bool,
+}
+
+impl Iterator for InOrder {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done && self.group < self.groups {
+            let rx = &self.receivers[self.group % self.receivers.len()];
+            match rx.recv() {
+                Ok(Some(Ok(b))) => return Some(Ok(b)),
+                Ok(Some(Err(e))) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                Ok(None) => self.group += 1,
+                Err(_) => {
+                    self.done = true;
+                    return Some(Err(ArrowError::ExternalError("a Parquet decoding thread stopped".into())));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A partition's batches passed through, kept on the side (up to `limit` bytes) and put into
+/// the cache when the stream ends without error.
+struct Filling<I> {
+    inner: I,
+    kept: Option<Vec<RecordBatch>>,
+    bytes: usize,
+    limit: usize,
+    cache: Arc<PartitionCache>,
+    path: PathBuf,
+    id: FileId,
+    schema: SchemaRef,
+}
+
+impl<I: Iterator<Item = Result<RecordBatch, ArrowError>>> Iterator for Filling<I> {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.inner.next() {
+            Some(Ok(b)) => {
+                if let Some(kept) = &mut self.kept {
+                    self.bytes += b.get_array_memory_size();
+                    if self.bytes > self.limit {
+                        // Too large to cache: stop holding batches.
+                        self.kept = None;
+                    } else {
+                        kept.push(b.clone());
+                    }
+                }
+                Some(Ok(b))
+            }
+            Some(Err(e)) => {
+                self.kept = None;
+                Some(Err(e))
+            }
+            None => {
+                if let Some(kept) = self.kept.take() {
+                    self.cache.insert(
+                        std::mem::take(&mut self.path),
+                        self.id.clone(),
+                        self.schema.clone(),
+                        kept.into(),
+                    );
+                }
+                None
+            }
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use arrow::array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use proptest::prelude::*;
-use tessera_storage::{ParquetTable, Storage, StorageError};
+use tessera_storage::{ParquetTable, PartitionCache, Storage, StorageError};
 
 use crate::arrays::files;
 
@@ -215,6 +215,118 @@ fn reads_are_batched() {
     let sizes: Vec<usize> = t.read_partition(0).unwrap().map(|b| b.unwrap().num_rows()).collect();
     assert!(sizes.iter().all(|&n| n <= tessera_storage::READ_BATCH_ROWS), "{sizes:?}");
     assert_eq!(sizes.iter().sum::<usize>(), rows);
+}
+
+#[test]
+fn row_groups_decoded_in_parallel_read_as_a_serial_read() {
+    let (_d, st) = storage();
+    let schema = xy_schema();
+    let t = st.create_table("rg", schema.clone(), 1).unwrap();
+    // Several row groups of unequal sizes, batches that straddle them.
+    let rows = tessera_storage::WRITE_ROW_GROUP_ROWS * 3 + 17;
+    t.write_partition(
+        0,
+        &[xy_batch(&schema, 0, rows / 2), xy_batch(&schema, (rows / 2) as i64, rows - rows / 2)],
+    )
+    .unwrap();
+    let file = File::open(t.path().join("partition-0.parquet")).unwrap();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    assert_eq!(builder.metadata().num_row_groups(), 4);
+    let serial: Vec<RecordBatch> = builder
+        .with_batch_size(tessera_storage::READ_BATCH_ROWS)
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    // Several times: threads that shared a file offset would interleave their reads.
+    for _ in 0..5 {
+        let parallel: Vec<RecordBatch> = t.read_partition(0).unwrap().map(Result::unwrap).collect();
+        assert_eq!(concat(&schema, &parallel), concat(&schema, &serial));
+        assert_eq!(parallel.iter().map(RecordBatch::num_rows).sum::<usize>(), rows);
+    }
+    // A reader that stops early leaves no thread blocked for ever (they see the closed channel).
+    let mut s = t.read_partition(0).unwrap();
+    assert!(s.next().unwrap().is_ok());
+    drop(s);
+}
+
+fn cached_storage(capacity: usize) -> (tempfile::TempDir, Storage, Arc<PartitionCache>) {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Arc::new(PartitionCache::new(capacity));
+    let s = Storage::open(dir.path()).unwrap().with_partition_cache(cache.clone());
+    (dir, s, cache)
+}
+
+fn read_all(t: &ParquetTable, i: usize) -> RecordBatch {
+    let batches: Vec<RecordBatch> = t.read_partition(i).unwrap().map(Result::unwrap).collect();
+    concat(&xy_schema(), &batches)
+}
+
+#[test]
+fn cached_partitions_are_never_stale() {
+    let (_d, st, cache) = cached_storage(64 << 20);
+    let schema = xy_schema();
+    let t = st.create_table("c", schema.clone(), 2).unwrap();
+    t.write_partition(0, &[xy_batch(&schema, 0, 1000)]).unwrap();
+    assert_eq!(read_all(&t, 0), xy_batch(&schema, 0, 1000));
+    assert_eq!(cache.len(), 1, "a partition read to the end is kept");
+    assert_eq!(read_all(&t, 0), xy_batch(&schema, 0, 1000));
+    // Rewritten through this table: the new file is read.
+    t.write_partition(0, &[xy_batch(&schema, 50, 1000)]).unwrap();
+    assert_eq!(read_all(&t, 0), xy_batch(&schema, 50, 1000));
+    // Rewritten by "another process" (another storage over the same directory, no cache),
+    // with the same length: still the new data.
+    let other = Storage::open(st.root()).unwrap().open_table("c", schema.clone(), 2).unwrap();
+    other.write_partition(0, &[xy_batch(&schema, 70, 1000)]).unwrap();
+    assert_eq!(read_all(&t, 0), xy_batch(&schema, 70, 1000));
+    assert_eq!(cache.len(), 1, "one entry per partition file");
+    // A stream dropped before its end is not kept.
+    t.write_partition(1, &[xy_batch(&schema, 0, 10)]).unwrap();
+    let mut s = t.read_partition(1).unwrap();
+    s.next().unwrap().unwrap();
+    drop(s);
+    assert_eq!(cache.len(), 1);
+    // Removed: not found, not served from the cache.
+    st.remove("c").unwrap();
+    assert!(matches!(t.read_partition(0), Err(StorageError::NotWritten { .. })));
+}
+
+#[test]
+fn the_cache_stays_within_its_capacity() {
+    let schema = xy_schema();
+    let one = {
+        let (_d, st, cache) = cached_storage(1 << 30);
+        let t = st.create_table("m", schema.clone(), 1).unwrap();
+        t.write_partition(0, &[xy_batch(&schema, 0, 5000)]).unwrap();
+        read_all(&t, 0);
+        cache.used_bytes()
+    };
+    assert!(one > 0);
+    // Room for two such partitions (each at most half the capacity), five read.
+    let (_d, st, cache) = cached_storage(one * 5 / 2);
+    let t = st.create_table("m", schema.clone(), 5).unwrap();
+    for i in 0..5 {
+        t.write_partition(i, &[xy_batch(&schema, i as i64, 5000)]).unwrap();
+    }
+    for round in 0..2 {
+        for i in 0..5 {
+            assert_eq!(read_all(&t, i), xy_batch(&schema, i as i64, 5000), "round {round}");
+            assert!(cache.used_bytes() <= cache.capacity());
+        }
+    }
+    assert_eq!(cache.len(), 2);
+    // Too large for the cache: streamed, not kept.
+    let (_d2, st2, small) = cached_storage(one);
+    let t2 = st2.create_table("m", schema.clone(), 1).unwrap();
+    t2.write_partition(0, &[xy_batch(&schema, 0, 5000)]).unwrap();
+    assert_eq!(read_all(&t2, 0), xy_batch(&schema, 0, 5000));
+    assert!(small.is_empty());
+    // Off.
+    let (_d3, st3, off) = cached_storage(0);
+    let t3 = st3.create_table("m", schema.clone(), 1).unwrap();
+    t3.write_partition(0, &[xy_batch(&schema, 0, 50)]).unwrap();
+    assert_eq!(read_all(&t3, 0), xy_batch(&schema, 0, 50));
+    assert!(off.is_empty());
 }
 
 #[test]
