@@ -101,6 +101,8 @@ fn encode(how: &How, table: &Table) -> Vec<u8> {
 }
 
 fn bench(c: &mut Criterion) {
+    // As the server runs (tessera_core::memory): freed buffers are reused, not faulted in anew.
+    tessera_core::memory::retain_freed_memory();
     let t1 = workloads::t1();
     let mut g = c.benchmark_group("encode/parquet");
     g.sample_size(10);
