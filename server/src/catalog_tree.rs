@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use tessera_catalog::{Catalog, CatalogError, Family, NodeRecord};
 use tessera_core::table::{BatchStream, IterStream};
 use tessera_core::{ArrayStructure, EncodeError, NdArray};
-use tessera_storage::{ParquetTable, Storage, StorageError, ZarrArray};
+use tessera_storage::{ParquetTable, PartitionCache, Storage, StorageError, ZarrArray};
 
 use crate::error::AppError;
 use crate::search::{Filter, SortKey};
@@ -53,12 +53,41 @@ pub struct CatalogBackend {
     pub storage: Option<Storage>,
     /// Storages opened for reading, by root (records name their root).
     readers: Mutex<HashMap<PathBuf, Storage>>,
+    /// Decoded table partitions, shared by every storage this backend reads.
+    partition_cache: Arc<PartitionCache>,
 }
+
+/// Environment variable giving the capacity in bytes of the table partition cache
+/// ([`CatalogBackend::partition_cache`]); 0 turns it off.
+pub const TABLE_CACHE_ENV: &str = "TESSERA_TABLE_CACHE_BYTES";
 
 impl CatalogBackend {
     /// A backend over `catalog`, writable into `storage` when given.
+    ///
+    /// Table partitions read are kept decoded in one bounded cache (see
+    /// [`tessera_storage::PartitionCache`]: never stale, even when another process rewrites a
+    /// partition): [`tessera_storage::DEFAULT_PARTITION_CACHE_BYTES`] unless the environment
+    /// variable [`TABLE_CACHE_ENV`] (`TESSERA_TABLE_CACHE_BYTES`) gives another size in bytes
+    /// (0: off); [`CatalogBackend::partition_cache`] changes it at run time.
     pub fn new(catalog: Catalog, storage: Option<Storage>) -> Arc<Self> {
-        Arc::new(CatalogBackend { catalog, storage, readers: Mutex::new(HashMap::new()) })
+        let capacity = std::env::var(TABLE_CACHE_ENV)
+            .ok()
+            .and_then(|v| match v.trim().parse::<usize>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    tracing::warn!(value = %v, "{TABLE_CACHE_ENV} is not a byte count; using the default");
+                    None
+                }
+            })
+            .unwrap_or(tessera_storage::DEFAULT_PARTITION_CACHE_BYTES);
+        let partition_cache = Arc::new(PartitionCache::new(capacity));
+        let storage = storage.map(|s| s.with_partition_cache(partition_cache.clone()));
+        Arc::new(CatalogBackend { catalog, storage, readers: Mutex::new(HashMap::new()), partition_cache })
+    }
+
+    /// The cache of decoded table partitions (its capacity can be changed at any time).
+    pub fn partition_cache(&self) -> &Arc<PartitionCache> {
+        &self.partition_cache
     }
 
     /// The root container as a tree node.
@@ -101,7 +130,9 @@ impl CatalogBackend {
             return Ok((s.clone(), location.to_owned()));
         }
         // Another process may be writing there: leave its fresh temporary files alone.
-        let s = Storage::open_shared(&root, std::time::Duration::from_secs(3600)).map_err(storage_error)?;
+        let s = Storage::open_shared(&root, std::time::Duration::from_secs(3600))
+            .map_err(storage_error)?
+            .with_partition_cache(self.partition_cache.clone());
         readers.insert(root, s.clone());
         Ok((s, location.to_owned()))
     }
@@ -126,6 +157,7 @@ impl CatalogBackend {
                         structure,
                         open: OnceLock::new(),
                         cache: Mutex::new(None),
+                        ahead: Mutex::new(None),
                     }))
                 }
                 Family::Table => {
@@ -313,6 +345,9 @@ impl LazyContainer for CatalogContainer {
 /// A decoded box: its ranges and its elements.
 type CachedBox = (Vec<Range<usize>>, Arc<NdArray>);
 
+/// A box being decoded on a background thread.
+type Prefetch = (Vec<Range<usize>>, std::thread::JoinHandle<Result<NdArray, StorageError>>);
+
 /// Largest chunk-aligned box [`CatalogArray`] keeps decoded between reads.
 const MAX_CACHED_BYTES: usize = 256 << 20;
 
@@ -320,14 +355,17 @@ const MAX_CACHED_BYTES: usize = 256 << 20;
 ///
 /// Encoders read in slabs of a few rows, far smaller than a chunk; each slab would decode
 /// every chunk it touches again. So a read is widened to whole chunks, decoded once and kept
-/// (one box, up to [`MAX_CACHED_BYTES`]) for the next slabs. Nodes are built per request, so
-/// the cache lives as long as one response.
+/// (one box, up to [`MAX_CACHED_BYTES`]) for the next slabs, which are slices of it (no copy
+/// when they are contiguous in it). When a slab starts a box, the next box along the first
+/// axis is decoded on a background thread meanwhile (encoders read rows in order), so decoding
+/// overlaps streaming. Nodes are built per request, so the cache lives as long as one response.
 struct CatalogArray {
     backend: Arc<CatalogBackend>,
     record: NodeRecord,
     structure: ArrayStructure,
     open: OnceLock<ZarrArray>,
     cache: Mutex<Option<CachedBox>>,
+    ahead: Mutex<Option<Prefetch>>,
 }
 
 impl CatalogArray {
@@ -339,9 +377,46 @@ impl CatalogArray {
         let z = storage.open_array(&location, &self.structure).map_err(input)?;
         Ok(self.open.get_or_init(|| z))
     }
+
+    /// The decoded box `aligned`: from the background decode when it was started for that box,
+    /// else read now.
+    fn decode(&self, aligned: &[Range<usize>]) -> Result<NdArray, EncodeError> {
+        let pending = self.ahead.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((ranges, handle)) = pending
+            && ranges == aligned
+            && let Ok(result) = handle.join()
+        {
+            return result.map_err(input);
+        }
+        self.zarr()?.read_box(aligned).map_err(input)
+    }
+
+    /// Starts decoding the chunk-aligned box after `aligned` along the first axis.
+    fn prefetch_after(&self, aligned: &[Range<usize>]) {
+        let Some(first) = aligned.first() else { return };
+        let rows = self.structure.shape[0];
+        if first.end >= rows {
+            return;
+        }
+        let mut next = aligned.to_vec();
+        next[0] = first.end..first.end + 1;
+        let next = chunk_aligned(&self.structure, &next);
+        let Ok(zarr) = self.zarr().cloned() else { return };
+        let ranges = next.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tessera-zarr-ahead".into())
+            .spawn(move || zarr.read_box(&ranges));
+        if let Ok(handle) = spawned {
+            *self.ahead.lock().unwrap_or_else(|p| p.into_inner()) = Some((next, handle));
+        }
+    }
 }
 
 impl ArrayData for CatalogArray {
+    fn data_source(&self) -> Option<Value> {
+        listed_data_source(&self.record)
+    }
+
     fn structure(&self) -> &ArrayStructure {
         &self.structure
     }
@@ -363,7 +438,15 @@ impl ArrayData for CatalogArray {
         let (origin, data) = match hit {
             Some((c, d)) => (c.clone(), d.clone()),
             None => {
-                let d = Arc::new(self.zarr()?.read_box(&aligned).map_err(input)?);
+                // Release the previous box before decoding the next one (memory: two boxes at
+                // most, this one and the one decoded ahead).
+                *cache = None;
+                let d = Arc::new(self.decode(&aligned)?);
+                if bytes <= MAX_CACHED_BYTES / 2
+                    && ranges.first().zip(aligned.first()).is_some_and(|(r, a)| r.start == a.start)
+                {
+                    self.prefetch_after(&aligned);
+                }
                 *cache = Some((aligned.clone(), d.clone()));
                 (aligned, d)
             }
@@ -371,8 +454,32 @@ impl ArrayData for CatalogArray {
         drop(cache);
         let relative: Vec<Range<usize>> =
             ranges.iter().zip(&origin).map(|(r, o)| r.start - o.start..r.end - o.start).collect();
-        Ok(crate::tree::box_of(&data, &relative))
+        Ok(slice_of(&data, &relative))
     }
+}
+
+/// The box `ranges` of `a`: a view of its buffer (no copy) when the box is contiguous in C
+/// order, else a copy.
+fn slice_of(a: &NdArray, ranges: &[Range<usize>]) -> NdArray {
+    let shape = a.shape();
+    // Contiguous iff, after the first dimension where the box is longer than 1, every
+    // dimension is covered entirely.
+    let first = ranges.iter().position(|r| r.len() != 1).unwrap_or(ranges.len());
+    let contiguous = ranges.iter().zip(shape).skip(first + 1).all(|(r, &d)| r.start == 0 && r.end == d);
+    let itemsize = a.data_type().itemsize();
+    if contiguous && !ranges.is_empty() {
+        let mut start = 0;
+        for (r, &d) in ranges.iter().zip(shape) {
+            start = start * d + r.start;
+        }
+        let len: usize = ranges.iter().map(|r| r.len()).product();
+        let out_shape: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
+        let buf = a.buffer().slice_with_length(start * itemsize, len * itemsize);
+        if let Ok(view) = NdArray::new(a.data_type().clone(), out_shape, buf) {
+            return view;
+        }
+    }
+    crate::tree::box_of(a, ranges)
 }
 
 /// A table node's data: the Parquet partitions, opened on first use.
@@ -432,6 +539,20 @@ impl TableData for CatalogTable {
     fn byte_size(&self) -> u64 {
         self.parquet().map_or(0, ParquetTable::byte_size)
     }
+
+    fn data_source(&self) -> Option<Value> {
+        listed_data_source(&self.record)
+    }
+}
+
+/// A node's data source as the client lists it: the stored one, with the node's current
+/// structure (an upload may have added a pandas index column) and without server-side fields.
+fn listed_data_source(record: &NodeRecord) -> Option<Value> {
+    let mut ds = crate::write::wire_data_source(record.data_source.as_ref()?, record.id);
+    if let (Some(o), Some(structure)) = (ds.as_object_mut(), &record.structure) {
+        o.insert("structure".into(), structure.clone());
+    }
+    Some(ds)
 }
 
 /// The smallest box made of whole chunks that holds `ranges`.
@@ -581,5 +702,26 @@ mod tests {
         assert_eq!(chunk_aligned(&s, &[3..5, 0..6]), vec![0..8, 0..6]);
         assert_eq!(chunk_aligned(&s, &[8..10, 0..1]), vec![8..10, 0..6]);
         assert_eq!(chunk_aligned(&s, &[0..4, 0..6]), vec![0..4, 0..6]);
+    }
+
+    #[test]
+    fn slices_equal_copied_boxes() {
+        let n = 4 * 5 * 3;
+        let a = NdArray::from_vec(vec![4, 5, 3], (0..n as i32).collect()).unwrap();
+        let boxes = [
+            vec![1..3, 0..5, 0..3],
+            vec![2..3, 1..4, 0..3],
+            vec![2..3, 3..4, 1..3],
+            vec![0..4, 1..2, 0..3],
+            vec![1..2, 0..5, 2..3],
+            vec![0..4, 0..5, 0..3],
+            vec![3..4, 4..5, 2..3],
+        ];
+        for b in boxes {
+            let want = crate::tree::box_of(&a, &b);
+            let got = slice_of(&a, &b);
+            assert_eq!(got.shape(), want.shape(), "{b:?}");
+            assert_eq!(got.as_bytes(), want.as_bytes(), "{b:?}");
+        }
     }
 }
