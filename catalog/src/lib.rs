@@ -647,6 +647,80 @@ impl Catalog {
         })
     }
 
+    /// Changes a node's metadata and specs in one transaction: `change` receives the stored
+    /// record and returns the new metadata and specs, which replace the old ones (and the
+    /// node's full-text words). The row is locked from the read to the write, so concurrent
+    /// updates of one node apply one after the other and none is lost. Returns the record as
+    /// stored.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # use tessera_catalog::{Catalog, Family, NewNode};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let url = dir.path().join("c.db").to_str().unwrap().to_owned();
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # Catalog::init(&url).await.unwrap();
+    /// let catalog = Catalog::open(&url).await.unwrap();
+    /// let root = catalog.lookup(&[]).await.unwrap().unwrap();
+    /// let mut node = NewNode::new("x", Family::Array);
+    /// node.metadata = json!({"color": "red"}).as_object().unwrap().clone();
+    /// let x = catalog.create(root.id, node).await.unwrap();
+    /// let after = catalog
+    ///     .update_metadata(x.id, |rec| {
+    ///         let mut m = rec.metadata.clone();
+    ///         m.insert("color".into(), json!("blue"));
+    ///         Ok((m, vec!["mine".into()]))
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!((after.metadata["color"].clone(), after.specs), (json!("blue"), vec!["mine".to_owned()]));
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// [`CatalogError::NotFound`]; whatever `change` returns (nothing is written then);
+    /// [`CatalogError::Invalid`] for NUL characters in the result; database errors.
+    pub async fn update_metadata<F>(&self, id: i64, change: F) -> Result<NodeRecord, CatalogError>
+    where
+        F: FnOnce(&NodeRecord) -> Result<(Map<String, Value>, Vec<String>), CatalogError>,
+    {
+        on_pool!(&self.pool, p, d => {
+            let mut tx = p.begin_with(d.begin_write()).await?;
+            // SQLite's BEGIN IMMEDIATE already holds the database's write lock.
+            let lock = if d == search::Dialect::Postgres { " FOR UPDATE" } else { "" };
+            let sql = format!("SELECT {} FROM nodes n WHERE n.id = $1{lock}", d.columns());
+            let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await? else {
+                return Err(CatalogError::NotFound(id));
+            };
+            let mut rec = record(&row)?;
+            let (metadata, specs) = change(&rec)?;
+            specs.iter().try_for_each(|s| check_text("a spec", s))?;
+            metadata.iter().try_for_each(|(k, v)| {
+                check_text("the metadata", k)?;
+                check_value("the metadata", v)
+            })?;
+            let specs_text = serde_json::to_string(&specs).map_err(|e| CatalogError::Invalid(e.to_string()))?;
+            let metadata_text =
+                serde_json::to_string(&metadata).map_err(|e| CatalogError::Invalid(e.to_string()))?;
+            let words = query::fulltext_words(&metadata);
+            let words_json = serde_json::to_string(&words).map_err(|e| CatalogError::Invalid(e.to_string()))?;
+            sqlx::query(d.update_metadata())
+                .bind(id)
+                .bind(&specs_text)
+                .bind(&metadata_text)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM words WHERE node = $1").bind(id).execute(&mut *tx).await?;
+            if !words.is_empty() {
+                sqlx::query(d.insert_words()).bind(id).bind(&words_json).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            rec.metadata = metadata;
+            rec.specs = specs;
+            Ok(rec)
+        })
+    }
+
     /// Replaces a node's structure (e.g. a table whose uploads added a pandas index column).
     ///
     /// # Errors

@@ -75,6 +75,16 @@ impl Dialect {
         }
     }
 
+    /// `$1` node id, `$2` specs (JSON list), `$3` metadata (JSON object).
+    pub(crate) fn update_metadata(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "UPDATE nodes SET specs = $2, metadata = $3 WHERE id = $1",
+            Dialect::Postgres => {
+                "UPDATE nodes SET specs = $2::jsonb, metadata = $3::jsonb, metadata_text = $3 WHERE id = $1"
+            }
+        }
+    }
+
     /// `$1` node id, `$2` JSON list of words.
     pub(crate) fn insert_words(self) -> &'static str {
         match self {

@@ -255,7 +255,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1", get(about))
         .route("/api/v1/", get(about))
         .route("/formats", get(formats));
-    r = node_routes(r, "metadata", get(metadata).post(crate::write::create).delete(crate::write::delete));
+    r = node_routes(
+        r,
+        "metadata",
+        get(metadata)
+            .post(crate::write::create)
+            .patch(crate::patch::patch_metadata)
+            .put(crate::patch::put_metadata)
+            .delete(crate::write::delete),
+    );
     r = node_routes(r, "search", get(search_route));
     r = node_routes(r, "array/full", get(export::array_full).put(crate::write::put_array_full));
     r = node_routes(r, "array/block", get(export::array_block).put(crate::write::put_array_block));

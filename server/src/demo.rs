@@ -140,7 +140,7 @@ impl<T: Element> ArrayData for GenArray<T> {
         let bytes = shape.iter().try_fold(T::DATA_TYPE.itemsize(), |n, &d| n.checked_mul(d));
         let inside = ranges.len() == shape.len()
             && ranges.iter().zip(shape).all(|(r, &d)| r.start <= r.end && r.end <= d);
-        if !inside || !bytes.is_some_and(|b| b <= MATERIALISE_BYTES) {
+        if !inside || bytes.is_none_or(|b| b > MATERIALISE_BYTES) {
             return self.generate(ranges);
         }
         let whole = match self.whole.get() {

@@ -55,6 +55,7 @@ mod formats;
 pub mod iceberg_export;
 pub mod listing;
 pub mod logging;
+pub mod patch;
 pub mod query;
 pub mod resource;
 pub mod search;

@@ -42,14 +42,14 @@ pub const INTERNAL_DATA: &str = "Some items in this tree are internally managed.
 delete the underlying data files. If you want to delete them, pass external_only=False.";
 
 /// The catalog behind the tree and its writable storage.
-struct Writable {
-    backend: Arc<CatalogBackend>,
-    storage: Storage,
+pub(crate) struct Writable {
+    pub(crate) backend: Arc<CatalogBackend>,
+    pub(crate) storage: Storage,
 }
 
 /// Checks the key (required for writes whenever one is in force) and that the server is a
 /// writable catalog; `refusal` is the 405 text otherwise.
-fn writable(state: &AppState, ctx: &Ctx, refusal: &str) -> Result<Writable, AppError> {
+pub(crate) fn writable(state: &AppState, ctx: &Ctx, refusal: &str) -> Result<Writable, AppError> {
     let auth = Auth { api_key: state.auth.api_key.clone(), public: false };
     auth.check(&ctx.headers, ctx.query.first("api_key"), &ctx.base.0)?;
     let backend =
@@ -59,7 +59,7 @@ fn writable(state: &AppState, ctx: &Ctx, refusal: &str) -> Result<Writable, AppE
 }
 
 /// The request body, whole, within `Limits::max_request_bytes` (413 beyond).
-async fn read_body(state: &AppState, ctx: &Ctx, body: Body) -> Result<bytes::Bytes, AppError> {
+pub(crate) async fn read_body(state: &AppState, ctx: &Ctx, body: Body) -> Result<bytes::Bytes, AppError> {
     let limit = state.limits.max_request_bytes;
     let too_large = || AppError::PayloadTooLarge(format!("The request body exceeds {limit} bytes."));
     let declared = ctx
@@ -86,7 +86,11 @@ async fn read_body(state: &AppState, ctx: &Ctx, body: Body) -> Result<bytes::Byt
 }
 
 /// The node at the request's path after `skip` segments, with its path.
-async fn record_at(w: &Writable, ctx: &Ctx, skip: usize) -> Result<(NodeRecord, Vec<String>), AppError> {
+pub(crate) async fn record_at(
+    w: &Writable,
+    ctx: &Ctx,
+    skip: usize,
+) -> Result<(NodeRecord, Vec<String>), AppError> {
     let path: Vec<String> = ctx.segments.iter().skip(skip).cloned().collect();
     match w.backend.catalog.lookup(&path).await.map_err(catalog_error)? {
         Some(rec) => Ok((rec, path)),
@@ -95,11 +99,23 @@ async fn record_at(w: &Writable, ctx: &Ctx, skip: usize) -> Result<(NodeRecord, 
 }
 
 /// A pydantic-style 422 for the request body.
-fn body_error(loc: &[&str], msg: impl Into<String>) -> AppError {
+pub(crate) fn body_error(loc: &[&str], msg: impl Into<String>) -> AppError {
     let mut l = vec![Value::from("body")];
     l.extend(loc.iter().map(|s| Value::from(*s)));
     AppError::Unprocessable {
         detail: json!([{"type": "value_error", "loc": l, "msg": msg.into(), "input": null}]),
+    }
+}
+
+/// A request body that must be a JSON object (422 as pydantic words it otherwise).
+pub(crate) fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, AppError> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| AppError::Unprocessable {
+        detail: json!([{"type": "json_invalid", "loc": ["body", e.column()], "msg": "JSON decode error",
+                        "input": {}, "ctx": {"error": e.to_string()}}]),
+    })?;
+    match doc {
+        Value::Object(m) => Ok(m),
+        _ => Err(body_error(&[], "Input should be a valid dictionary")),
     }
 }
 
@@ -117,7 +133,7 @@ fn null_ok() -> Response {
 }
 
 /// Spec names from `["a", {"name": "b", "version": null}]`.
-fn parse_specs(v: Option<&Value>) -> Result<Vec<String>, AppError> {
+pub(crate) fn parse_specs(v: Option<&Value>) -> Result<Vec<String>, AppError> {
     let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(Vec::new()) };
     let list = v.as_array().ok_or_else(|| body_error(&["specs"], "Input should be a valid list"))?;
     list.iter()
@@ -134,7 +150,7 @@ fn parse_specs(v: Option<&Value>) -> Result<Vec<String>, AppError> {
 }
 
 /// The data source as Tiled's client reads it (server-side fields dropped).
-fn wire_data_source(ds: &Value, id: i64) -> Value {
+pub(crate) fn wire_data_source(ds: &Value, id: i64) -> Value {
     let mut ds = ds.clone();
     if let Some(o) = ds.as_object_mut() {
         o.remove("location");
@@ -148,12 +164,8 @@ fn wire_data_source(ds: &Value, id: i64) -> Value {
 /// Tiled's body; the reply holds `id`, `links` and `data_sources` (with the structure).
 pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, body: Body) -> Result<Response, AppError> {
     let w = writable(&state, &ctx, "This node does not support adding children.")?;
-    let bytes = read_body(&state, &ctx, body).await?;
-    let doc: Value = serde_json::from_slice(&bytes).map_err(|e| AppError::Unprocessable {
-        detail: json!([{"type": "json_invalid", "loc": ["body", e.column()], "msg": "JSON decode error",
-                        "input": {}, "ctx": {"error": e.to_string()}}]),
-    })?;
-    let doc = doc.as_object().ok_or_else(|| body_error(&[], "Input should be a valid dictionary"))?;
+    let doc = json_object(&read_body(&state, &ctx, body).await?)?;
+    let doc = &doc;
     let family = match doc.get("structure_family").and_then(Value::as_str) {
         Some("array") => Family::Array,
         Some("table") => Family::Table,
@@ -425,7 +437,7 @@ pub async fn put_table_partition(
     put_table(&state, &ctx, body, Some(&raw)).await
 }
 
-fn bool_param(ctx: &Ctx, name: &str, default: bool) -> Result<bool, AppError> {
+pub(crate) fn bool_param(ctx: &Ctx, name: &str, default: bool) -> Result<bool, AppError> {
     let Some(raw) = ctx.query.first(name) else { return Ok(default) };
     match raw.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" | "t" | "y" => Ok(true),

@@ -216,6 +216,46 @@ def test_containers_datasets_and_delete(catalog, tmp_path):
         server.stop()
 
 
+def test_update_metadata_and_data_sources(catalog, tmp_path):
+    """The client's metadata editing (JSON Patch and merge patch) and its data_sources()."""
+    from tiled.client.metadata_update import DELETE_KEY
+
+    server = serve(catalog, tmp_path)
+    try:
+        client = from_uri(server.url)
+        x = client.write_array(np.arange(4), key="x", metadata={"color": "red", "nested": {"a": 1}, "gone": 1})
+        x.update_metadata({"color": "blue", "nested": {"b": 2}, "gone": DELETE_KEY}, specs=["mine"])
+        want = {"color": "blue", "nested": {"a": 1, "b": 2}}
+        assert dict(x.metadata) == want
+        fresh = from_uri(server.url)["x"]  # what the server stored, not the client's copy
+        assert dict(fresh.metadata) == want
+        assert [s.name for s in fresh.specs] == ["mine"]
+        assert len(client.search(Key("color") == "blue")) == 1
+        assert len(client.search(Key("color") == "red")) == 0
+        x.replace_metadata({"only": True})
+        assert dict(from_uri(server.url)["x"].metadata) == {"only": True}
+        x.patch_metadata(metadata_patch={"extra": [1, 2]}, content_type="application/merge-patch+json")
+        assert dict(from_uri(server.url)["x"].metadata) == {"only": True, "extra": [1, 2]}
+        # A patch that does not apply is refused and changes nothing.
+        with pytest.raises(ClientError, match="422"):
+            x.patch_metadata(metadata_patch=[{"op": "remove", "path": "/missing"}])
+        assert dict(from_uri(server.url)["x"].metadata) == {"only": True, "extra": [1, 2]}
+        # Where the data lives: a Zarr directory for the array, Parquet for a table.
+        (ds,) = fresh.data_sources()
+        assert ds.mimetype == "application/x-zarr" and ds.structure_family == "array"
+        (asset,) = ds.assets
+        assert asset.data_uri.startswith("file://") and asset.is_directory
+        import zarr
+        from urllib.parse import unquote, urlparse
+        stored = zarr.open_array(unquote(urlparse(asset.data_uri).path), mode="r")
+        np.testing.assert_array_equal(stored[...], np.arange(4))
+        t = client.write_dataframe(pd.DataFrame({"a": [1, 2]}), key="t")
+        (tds,) = t.data_sources()
+        assert tds.mimetype == "application/x-parquet" and tds.structure_family == "table"
+    finally:
+        server.stop()
+
+
 def test_temp_prints_a_working_key(tmp_path):
     server = Server(["serve", "catalog", "--temp"], cwd=tmp_path)
     temp = next(re.search(r"temporary storage in (\S+)", line).group(1)

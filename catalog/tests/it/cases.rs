@@ -441,3 +441,60 @@ pub async fn newer_schema(b: &dyn Backend) {
     assert!(!e.is_client_error());
     assert!(matches!(Catalog::init(&url).await, Err(CatalogError::AlreadyInitialized)));
 }
+
+pub async fn update_metadata(b: &dyn Backend) {
+    let (url, c) = fresh_catalog(b).await;
+    let root = root(&c).await;
+    let x = c
+        .create(root, node("x", Family::Array, json!({"n": 0, "note": "Old words"}), &["s1"]))
+        .await
+        .unwrap();
+    // Concurrent read-modify-write updates, on one pool and on separate pools (separate
+    // processes): every increment lands.
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let c = if i % 4 == 0 { Catalog::open(&url).await.unwrap() } else { c.clone() };
+        tasks.push(tokio::spawn(async move {
+            c.update_metadata(x.id, |rec| {
+                let mut m = rec.metadata.clone();
+                let n = m["n"].as_i64().unwrap();
+                m.insert("n".into(), json!(n + 1));
+                Ok((m, rec.specs.clone()))
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let got = c.lookup(&path(&["x"])).await.unwrap().unwrap();
+    assert_eq!(got.metadata["n"], json!(16));
+    // Specs and the full-text words follow the new metadata; search sees it at once.
+    let after = c
+        .update_metadata(x.id, |rec| {
+            let mut m = rec.metadata.clone();
+            m.insert("note".into(), json!("New text"));
+            m.insert("color".into(), json!("blue"));
+            Ok((m, vec!["s2".into()]))
+        })
+        .await
+        .unwrap();
+    assert_eq!(after.specs, vec!["s2".to_owned()]);
+    assert_eq!(c.lookup(&path(&["x"])).await.unwrap().unwrap(), after);
+    let find = |f: Filter| {
+        let c = c.clone();
+        async move { c.search(root, &[f], &[], 0, 10).await.unwrap().0 }
+    };
+    assert_eq!(find(Filter::FullText(vec!["new".into()])).await, 1);
+    assert_eq!(find(Filter::FullText(vec!["old".into()])).await, 0);
+    assert_eq!(find(Filter::Eq("color".into(), json!("blue"))).await, 1);
+    assert_eq!(find(Filter::Specs(vec!["s2".into()], vec![])).await, 1);
+    // A refused change writes nothing; a missing node and NUL characters are errors.
+    let refused = c.update_metadata(x.id, |_| Err(CatalogError::Invalid("no".into()))).await;
+    assert!(matches!(refused, Err(CatalogError::Invalid(_))));
+    let nul = c.update_metadata(x.id, |_| Ok((obj(json!({"k": "a\u{0}b"})), vec![]))).await;
+    assert!(matches!(nul, Err(CatalogError::Invalid(_))));
+    assert_eq!(c.lookup(&path(&["x"])).await.unwrap().unwrap(), after);
+    let missing = c.update_metadata(9999, |r| Ok((r.metadata.clone(), vec![]))).await;
+    assert!(matches!(missing, Err(CatalogError::NotFound(9999))));
+}

@@ -96,6 +96,7 @@ suite!(
     sort_orders,
     delete_races_creates,
     newer_schema,
+    update_metadata,
 );
 
 #[test]

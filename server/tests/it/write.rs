@@ -383,3 +383,116 @@ async fn catalog_nodes_export_in_every_format() {
     let r = f.get("/api/v1/array/full/a?slice=1:3,::2").await;
     assert_eq!(crate::f64s(&r.body), [3.0, 5.0, 6.0, 8.0]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn patch_metadata_json_and_merge() {
+    let f = Fixture::new(true).await;
+    let doc = array_doc("p", &[1], json!([[1]]), json!({"color": "red", "n": 1, "nested": {"a": 1}}));
+    assert_eq!(f.post("", &doc).await.status, 200);
+    let patch = |body: Value| {
+        let f = &f;
+        async move { f.send("PATCH", "/api/v1/metadata/p", "application/json", body.to_string()).await }
+    };
+    // JSON Patch (the client's default), metadata and specs at once.
+    let r = patch(json!({
+        "content-type": "application/json-patch+json",
+        "metadata": [{"op": "replace", "path": "/color", "value": "green"},
+                     {"op": "add", "path": "/nested/b", "value": 2},
+                     {"op": "remove", "path": "/n"}],
+        "specs": [{"op": "add", "path": "/-", "value": {"name": "mine", "version": null}}],
+        "access_tags": null,
+    }))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let want = json!({"color": "green", "nested": {"a": 1, "b": 2}});
+    assert_eq!(r.json()["metadata"], want);
+    assert_eq!(r.json()["specs"], json!([{"name": "mine", "version": null}]));
+    let md = f.get("/api/v1/metadata/p").await.json();
+    assert_eq!(md["data"]["attributes"]["metadata"], want);
+    assert_eq!(md["data"]["attributes"]["specs"], json!([{"name": "mine", "version": null}]));
+    // Search sees the new metadata at once.
+    let found = f
+        .get("/api/v1/search/?filter[eq][condition][key]=color&filter[eq][condition][value]=%22green%22")
+        .await;
+    assert_eq!(found.json()["meta"]["count"], 1, "{}", found.text());
+    // Merge patch: null deletes a key.
+    let r = patch(
+        json!({"content-type": "application/merge-patch+json", "metadata": {"nested": null, "x": [1]}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["metadata"], json!({"color": "green", "x": [1]}));
+    // PUT replaces what it gives (the client's replace_metadata), keeps what is null.
+    let put = |body: Value| {
+        let f = &f;
+        async move { f.send("PUT", "/api/v1/metadata/p", "application/json", body.to_string()).await }
+    };
+    let r =
+        put(json!({"metadata": {"color": "green", "x": [1], "v": 2}, "specs": null, "access_tags": null}))
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["specs"], json!([{"name": "mine", "version": null}]));
+    let r = put(json!({"metadata": null, "specs": ["a", {"name": "b", "version": null}]})).await;
+    assert_eq!(r.json()["metadata"], json!({"color": "green", "x": [1], "v": 2}));
+    assert_eq!(r.json()["specs"], json!([{"name": "a", "version": null}, {"name": "b", "version": null}]));
+    for bad in [json!({"metadata": 5}), json!({"specs": [7]}), json!({"metadata": [], "specs": []})] {
+        assert_eq!(put(bad.clone()).await.status, 422, "{bad}");
+    }
+    assert_eq!(put(json!({"metadata": {"color": "green", "x": [1]}})).await.status, 200);
+    // Patches that do not apply change nothing: 422 with the reason.
+    let before = f.get("/api/v1/metadata/p").await.json();
+    for bad in [
+        json!({"metadata": [{"op": "test", "path": "/color", "value": "red"}]}),
+        json!({"metadata": [{"op": "remove", "path": "/missing"}]}),
+        json!({"metadata": [{"op": "frobnicate", "path": "/x"}]}),
+        json!({"metadata": [{"op": "replace", "path": "", "value": [1]}]}),
+        json!({"content-type": "application/merge-patch+json", "metadata": 5}),
+        json!({"specs": [{"op": "add", "path": "/-", "value": 7}]}),
+        json!({"content-type": "text/plain", "metadata": []}),
+        json!({"access_tags": [{"op": "add", "path": "/-", "value": "t"}]}),
+        json!([1, 2]),
+    ] {
+        let r = patch(bad.clone()).await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.text());
+        assert!(!r.detail().is_empty());
+    }
+    assert_eq!(f.get("/api/v1/metadata/p").await.json(), before);
+    // Concurrent patches of one node: every one lands.
+    let adds =
+        (0..12).map(|i| patch(json!({"metadata": [{"op": "add", "path": format!("/k{i}"), "value": i}]})));
+    let statuses: Vec<u16> =
+        futures::future::join_all(adds).await.iter().map(|r| r.status.as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let md = f.get("/api/v1/metadata/p").await.json();
+    assert_eq!(md["data"]["attributes"]["metadata"].as_object().unwrap().len(), 2 + 12);
+    // Missing node, read-only server, no key.
+    let r = f
+        .send("PATCH", "/api/v1/metadata/nope", "application/json", json!({"metadata": []}).to_string())
+        .await;
+    assert_eq!(r.status, 404);
+    let ro = Fixture::new(false).await;
+    assert_eq!(ro.send("PATCH", "/api/v1/metadata/p", "application/json", "{}").await.status, 405);
+    let anon = Request::patch("/api/v1/metadata/p").body(Body::from("{}")).unwrap();
+    assert_eq!(send_to(f.state().await, anon).await.status, 401);
+}
+
+#[tokio::test]
+async fn data_sources_on_request() {
+    let f = Fixture::new(true).await;
+    assert_eq!(f.post("", &array_doc("a", &[2], json!([[2]]), json!({}))).await.status, 200);
+    let plain = f.get("/api/v1/metadata/a").await.json();
+    assert_eq!(plain["data"]["attributes"]["data_sources"], Value::Null);
+    let r = f.get("/api/v1/metadata/a?include_data_sources=true").await.json();
+    let ds = &r["data"]["attributes"]["data_sources"];
+    assert_eq!(ds.as_array().unwrap().len(), 1, "{ds}");
+    assert_eq!(ds[0]["mimetype"], "application/x-zarr");
+    assert_eq!(ds[0]["structure"]["shape"], json!([2]));
+    assert!(ds[0]["assets"][0]["data_uri"].as_str().unwrap().starts_with("file://"));
+    assert!(ds[0].get("location").is_none() && ds[0].get("root").is_none(), "server-side fields stay inside");
+    // Search lists them too; containers have none.
+    assert_eq!(f.post("", &json!({"id": "g", "structure_family": "container"})).await.status, 200);
+    let s = f.get("/api/v1/search/?include_data_sources=true").await.json();
+    let by_id = |id: &str| s["data"].as_array().unwrap().iter().find(|d| d["id"] == id).unwrap().clone();
+    assert_eq!(by_id("a")["attributes"]["data_sources"][0]["mimetype"], "application/x-zarr");
+    assert_eq!(by_id("g")["attributes"]["data_sources"], json!([]));
+}
