@@ -641,7 +641,7 @@ def wd_body(srv, name, write):
 
 def write_arrow_file(df, f):
     """The frame as the Tiled client sends it: an Arrow IPC file of `Table.from_pandas`."""
-    table = pyarrow.Table.from_pandas(df)
+    table = pyarrow.Table.from_pandas(df, preserve_index=True)  # the index column too, as the client sends it
     with pyarrow.ipc.new_file(f, table.schema) as w:
         w.write_table(table)
 
