@@ -82,8 +82,12 @@ pub(crate) fn delta_where_narrow(
     batch: &RecordBatch,
     always: bool,
 ) -> WriterPropertiesBuilder {
-    for (field, col) in batch.schema_ref().fields().iter().zip(batch.columns()) {
-        if integer_bits(col.data_type()).is_some() && (always || narrow_deltas(col.as_ref())) {
+    let fields = batch.schema_ref().fields();
+    for (field, col) in fields.iter().zip(batch.columns()) {
+        // Properties are keyed by column path: a name that two top-level columns share
+        // would give the encoding to both, and the library cannot delta-encode floats.
+        let shared = fields.iter().filter(|f| f.name() == field.name()).count() > 1;
+        if !shared && integer_bits(col.data_type()).is_some() && (always || narrow_deltas(col.as_ref())) {
             props = props
                 .set_column_encoding(ColumnPath::from(field.name().as_str()), Encoding::DELTA_BINARY_PACKED);
         }

@@ -299,6 +299,32 @@ mod tests {
     }
 
     #[test]
+    fn columns_sharing_a_name_keep_their_own_encodings() {
+        // An integer column that would be delta-encoded and a float column of the same
+        // name: per-path properties must not reach the float column.
+        use arrow::array::Float64Array;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("x", DataType::Int64, false),
+            Field::new("x", DataType::Float64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(0..5000)),
+                Arc::new(Float64Array::from_iter_values((0..5000).map(|i| f64::from(i).sin()))),
+            ],
+        )
+        .unwrap();
+        for encoding in [ParquetIntegerEncoding::Auto, ParquetIntegerEncoding::Delta] {
+            let mut w =
+                ParquetOptions::default().with_integer_encoding(encoding).build(Vec::new(), &schema).unwrap();
+            w.write(&batch).unwrap();
+            let (_, back) = read(w.finish().unwrap());
+            assert_eq!(concat(&back), batch);
+        }
+    }
+
+    #[test]
     fn mismatched_batch_is_an_input_error() {
         let t = table(3, 3);
         let mut w = ParquetOptions::default().build(Vec::new(), t.schema()).unwrap();
