@@ -469,6 +469,7 @@ impl ZarrArray {
         let chunk = &self.inner.chunk_shape;
         let len = out_shape.iter().product::<usize>() * itemsize;
         let mut out = vec![0u8; len];
+        huge_pages(&mut out);
         let first: Vec<usize> = ranges.iter().zip(chunk).map(|(r, &c)| r.start / c).collect();
         let counts: Vec<usize> =
             ranges.iter().zip(chunk).zip(&first).map(|((r, &c), &f)| (r.end - 1) / c + 1 - f).collect();
@@ -575,6 +576,33 @@ impl ZarrArray {
             }
         }
     }
+}
+
+/// Asks Linux to back `buf` with transparent huge pages where it can (when THP is in `madvise`
+/// mode, the common default). A large zeroed allocation is a fresh mapping that the decoders
+/// then touch page by page: with 4 KiB pages that is one fault per page (32 768 for 128 MiB,
+/// a third of the read time measured); with 2 MiB pages, 64. Contents are unchanged; failure
+/// is harmless and ignored.
+fn huge_pages(buf: &mut [u8]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        if buf.len() < 2 * HUGE {
+            return;
+        }
+        let start = buf.as_mut_ptr() as usize;
+        let aligned = start.next_multiple_of(HUGE);
+        let end = (start + buf.len()) / HUGE * HUGE;
+        if end > aligned {
+            // SAFETY: [aligned, end) lies inside `buf`, which we hold mutably; MADV_HUGEPAGE
+            // only changes how the kernel backs these pages, never their contents.
+            unsafe {
+                libc::madvise(aligned as *mut libc::c_void, end - aligned, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buf;
 }
 
 /// The output buffer of [`ZarrArray::read_box_direct`], shared by its reading threads, each of
