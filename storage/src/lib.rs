@@ -116,6 +116,7 @@
 mod cache;
 mod error;
 mod fsutil;
+mod pool;
 mod table;
 mod zarr;
 

@@ -447,16 +447,16 @@ impl ZarrArray {
                 .map_err(|e| StorageError::Structure { reason: e.to_string() });
         }
         let raw = if self.inner.direct {
-            self.read_box_direct(ranges, &out_shape)?
+            crate::pool::into_buffer(self.read_box_direct(ranges, &out_shape)?)
         } else {
             let subset = ArraySubset::new_with_ranges(
                 &ranges.iter().map(|r| r.start as u64..r.end as u64).collect::<Vec<_>>(),
             );
             let bytes: ArrayBytes<'static> =
                 self.inner.array.retrieve_array_subset(&subset).map_err(StorageError::zarr)?;
-            bytes.into_fixed().map_err(StorageError::zarr)?.into_owned()
+            arrow::buffer::Buffer::from_vec(bytes.into_fixed().map_err(StorageError::zarr)?.into_owned())
         };
-        NdArray::new(s.data_type.clone(), out_shape, arrow::buffer::Buffer::from_vec(raw))
+        NdArray::new(s.data_type.clone(), out_shape, raw)
             .map_err(|e| StorageError::Corrupt { path: self.inner.dir.clone(), reason: e.to_string() })
     }
 
@@ -468,8 +468,9 @@ impl ZarrArray {
         let itemsize = self.inner.structure.data_type.itemsize();
         let chunk = &self.inner.chunk_shape;
         let len = out_shape.iter().product::<usize>() * itemsize;
-        let mut out = vec![0u8; len];
-        huge_pages(&mut out);
+        // Every byte of the box belongs to one chunk and is written by its decoder (zeros for
+        // missing chunks), so a reused buffer's old contents never show.
+        let mut out = crate::pool::take(len);
         let first: Vec<usize> = ranges.iter().zip(chunk).map(|(r, &c)| r.start / c).collect();
         let counts: Vec<usize> =
             ranges.iter().zip(chunk).zip(&first).map(|((r, &c), &f)| (r.end - 1) / c + 1 - f).collect();
@@ -497,17 +498,16 @@ impl ZarrArray {
         let nd = chunk.len();
         let key = self.inner.array.chunk_key(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
         let path = self.inner.array.storage().inner.key_to_fspath(&key);
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            // Never written (or all zeros): the fill value, which the output already holds.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(StorageError::io("open", &path)(e)),
-        };
         let corrupt = |e: std::io::Error| StorageError::Corrupt {
             path: path.clone(),
             reason: format!("the chunk does not decode as zstd of {chunk:?} elements: {e}"),
         };
-        let mut decoder = zstd::stream::read::Decoder::new(file).map_err(corrupt)?;
+        // None: never written (or all zeros), so its part of the box is the fill value, 0.
+        let mut decoder = match std::fs::File::open(&path) {
+            Ok(f) => Some(zstd::stream::read::Decoder::new(f).map_err(corrupt)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(StorageError::io("open", &path)(e)),
+        };
         // The part of the box in this chunk, in chunk coordinates, and where it goes.
         let origin: Vec<usize> = idx.iter().zip(chunk).map(|(&i, &c)| i * c).collect();
         let lo: Vec<usize> = ranges.iter().zip(&origin).map(|(r, &o)| r.start.max(o) - o).collect();
@@ -521,7 +521,8 @@ impl ZarrArray {
         for k in (0..nd - 1).rev() {
             strides[k] = strides[k + 1] * out_shape[k + 1];
         }
-        fn skip(decoder: &mut impl std::io::Read, n: usize) -> std::io::Result<()> {
+        fn skip(decoder: &mut Option<impl std::io::Read>, n: usize) -> std::io::Result<()> {
+            let Some(decoder) = decoder else { return Ok(()) };
             let copied = std::io::copy(&mut std::io::Read::take(decoder, n as u64), &mut std::io::sink())?;
             if copied != n as u64 {
                 return Err(std::io::ErrorKind::UnexpectedEof.into());
@@ -553,7 +554,11 @@ impl ZarrArray {
                 // bounds (checked above) and belongs to this chunk's part of the box, which no
                 // other chunk (so no other thread) writes, and nothing reads it meanwhile.
                 let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(start), take) };
-                std::io::Read::read_exact(&mut decoder, dst).map_err(corrupt)?;
+                // Every byte is written: the buffer may be a reused one.
+                match &mut decoder {
+                    Some(d) => std::io::Read::read_exact(d, dst).map_err(corrupt)?,
+                    None => dst.fill(0),
+                }
                 if at == last {
                     return Ok(());
                 }
@@ -576,33 +581,6 @@ impl ZarrArray {
             }
         }
     }
-}
-
-/// Asks Linux to back `buf` with transparent huge pages where it can (when THP is in `madvise`
-/// mode, the common default). A large zeroed allocation is a fresh mapping that the decoders
-/// then touch page by page: with 4 KiB pages that is one fault per page (32 768 for 128 MiB,
-/// a third of the read time measured); with 2 MiB pages, 64. Contents are unchanged; failure
-/// is harmless and ignored.
-fn huge_pages(buf: &mut [u8]) {
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        if buf.len() < 2 * HUGE {
-            return;
-        }
-        let start = buf.as_mut_ptr() as usize;
-        let aligned = start.next_multiple_of(HUGE);
-        let end = (start + buf.len()) / HUGE * HUGE;
-        if end > aligned {
-            // SAFETY: [aligned, end) lies inside `buf`, which we hold mutably; MADV_HUGEPAGE
-            // only changes how the kernel backs these pages, never their contents.
-            unsafe {
-                libc::madvise(aligned as *mut libc::c_void, end - aligned, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = buf;
 }
 
 /// The output buffer of [`ZarrArray::read_box_direct`], shared by its reading threads, each of

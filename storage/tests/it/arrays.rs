@@ -407,3 +407,40 @@ fn dims_become_dimension_names() {
     assert_eq!(meta["codecs"][1]["name"], "zstd");
     assert_eq!(meta["chunk_grid"]["configuration"]["chunk_shape"], serde_json::json!([2, 3]));
 }
+
+#[test]
+fn large_reads_reuse_buffers_without_showing_old_bytes() {
+    // Boxes of several MB: their buffers go back to a pool and are reused by the next read.
+    let dir = tempfile::tempdir().unwrap();
+    let st = Storage::open(dir.path()).unwrap();
+    let s = ArrayStructure::regular(DataType::Float64, vec![1100, 600], &[300, 256]);
+    let full = st.create_array("full", &s).unwrap();
+    let bytes = noise(3, 1100 * 600 * 8);
+    full.write_full(&bytes).unwrap();
+    let sparse = st.create_array("sparse", &s).unwrap();
+    let (off, bshape) = s.block_region(&[1, 1]);
+    let block = noise(4, bshape.iter().product::<usize>() * 8);
+    sparse.write_block(&[1, 1], &block).unwrap();
+    for _ in 0..3 {
+        let got = full.read_box(&[0..1100, 0..600]).unwrap();
+        assert_eq!(got.as_bytes(), bytes.as_slice());
+        drop(got);
+        // Same size, mostly unwritten: zeros everywhere but block (1, 1).
+        let got = sparse.read_box(&[0..1100, 0..600]).unwrap();
+        let b = got.as_bytes();
+        for row in 0..1100 {
+            for col in 0..600 {
+                let i = (row * 600 + col) * 8;
+                let inside = (off[0]..off[0] + bshape[0]).contains(&row)
+                    && (off[1]..off[1] + bshape[1]).contains(&col);
+                let want: &[u8] = if inside {
+                    let j = ((row - off[0]) * bshape[1] + (col - off[1])) * 8;
+                    &block[j..j + 8]
+                } else {
+                    &[0; 8]
+                };
+                assert_eq!(&b[i..i + 8], want, "({row}, {col})");
+            }
+        }
+    }
+}
