@@ -357,8 +357,8 @@ const MAX_CACHED_BYTES: usize = 256 << 20;
 /// every chunk it touches again. So a read is widened to whole chunks, decoded once and kept
 /// (one box, up to [`MAX_CACHED_BYTES`]) for the next slabs, which are slices of it (no copy
 /// when they are contiguous in it). When a slab starts a box, the next box along the first
-/// axis is decoded on a background thread meanwhile (encoders read rows in order), so decoding
-/// overlaps streaming. Nodes are built per request, so the cache lives as long as one response.
+/// axis starts decoding on a background thread at the same time (encoders read rows in
+/// order), so decoding overlaps streaming; at most two boxes are held. Nodes are built per request, so the cache lives as long as one response.
 struct CatalogArray {
     backend: Arc<CatalogBackend>,
     record: NodeRecord,
@@ -379,9 +379,13 @@ impl CatalogArray {
     }
 
     /// The decoded box `aligned`: from the background decode when it was started for that box,
-    /// else read now.
-    fn decode(&self, aligned: &[Range<usize>]) -> Result<NdArray, EncodeError> {
+    /// else read now. With `ahead`, the decode of the next box starts first, so that it runs
+    /// alongside this one (whose chunks rarely keep every core busy to the end).
+    fn decode(&self, aligned: &[Range<usize>], ahead: bool) -> Result<NdArray, EncodeError> {
         let pending = self.ahead.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if ahead {
+            self.prefetch_after(aligned);
+        }
         if let Some((ranges, handle)) = pending
             && ranges == aligned
             && let Ok(result) = handle.join()
@@ -441,12 +445,9 @@ impl ArrayData for CatalogArray {
                 // Release the previous box before decoding the next one (memory: two boxes at
                 // most, this one and the one decoded ahead).
                 *cache = None;
-                let d = Arc::new(self.decode(&aligned)?);
-                if bytes <= MAX_CACHED_BYTES / 2
-                    && ranges.first().zip(aligned.first()).is_some_and(|(r, a)| r.start == a.start)
-                {
-                    self.prefetch_after(&aligned);
-                }
+                let ahead = bytes <= MAX_CACHED_BYTES / 2
+                    && ranges.first().zip(aligned.first()).is_some_and(|(r, a)| r.start == a.start);
+                let d = Arc::new(self.decode(&aligned, ahead)?);
                 *cache = Some((aligned.clone(), d.clone()));
                 (aligned, d)
             }
