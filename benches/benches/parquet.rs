@@ -13,20 +13,24 @@
 //! settings cost, one thread among them; `t1_zstd` is tessera's default (level 1),
 //! `t1_zstd_level3` polars' level.
 //!
-//! `bash benches/compare.sh parquet` (this bench, then the peers, back to back), 2026-11-21
-//! 19:28 UTC, on a busy machine (other load 62-71 % during the peers), medians:
+//! `bash benches/compare.sh parquet` (this bench, then the peers, back to back) on a busy
+//! machine (peers.py reported 48-71 % other load), medians in seconds, four runs
+//! 2026-11-21 19:28-19:48 UTC; the table is the last run, the range all four:
 //!
-//! | case | tessera s | polars s | ratio |
-//! |---|---|---|---|
-//! | snappy | 0.0546 | 0.1043 | 0.52 |
-//! | zstd (level 1; polars level 3) | 0.0966 | 0.1853 | 0.52 |
-//! | zstd level 3 | 0.0731 | 0.1853 | 0.39 |
-//! | none (polars: snappy) | 0.0488 | 0.1043 | 0.47 |
-//! | snappy, 1 thread | 0.0623 | 0.1043 | 0.60 |
-//! | snappy, plain integers | 0.0960 | 0.1043 | 0.92 |
+//! | case | tessera | polars | ratio | ratio range |
+//! |---|---|---|---|---|
+//! | snappy | 0.0349 | 0.0743 | 0.47 | 0.47-0.86 |
+//! | zstd (tessera level 1, polars level 3) | 0.0443 | 0.1308 | 0.34 | 0.33-0.67 |
+//! | zstd level 3 (both) | 0.0454 | 0.1308 | 0.35 | 0.33-0.51 |
+//! | none (against polars snappy) | 0.0339 | 0.0743 | 0.46 | 0.46-1.12 |
+//! | snappy, 1 thread | 0.0609 | 0.0743 | 0.82 | 0.60-1.13 |
+//! | snappy, plain integers (before) | 0.0436 | 0.0743 | 0.59 | 0.59-1.13 |
 //!
-//! Load slows polars' two threads more than ours, so compare CPU too: polars used 0.085 s
-//! (snappy) and 0.134 s (zstd) of CPU per write; tessera on one thread, measured by CPU
+//! On the quiet machine last session polars took 0.047 s (snappy) and 0.078 s (zstd) and
+//! this encoder 0.089 s and 0.088 s (plain integers, 1,024-value write batches).
+//!
+//! The noise is large, so compare CPU too: polars used 0.072-0.085 s (snappy) and
+//! 0.130-0.134 s (zstd) of CPU per write, as peers.py reports it; tessera on one thread, measured by CPU
 //! time, ~0.055 s (snappy) and ~0.072 s (zstd 1 or 3). What got there: integer-like
 //! columns that step by small amounts (`id`, `ts`) are written `DELTA_BINARY_PACKED`
 //! (`ParquetIntegerEncoding::Auto`): 8 MB each shrinks to a few KB and snappy no longer
