@@ -7,7 +7,7 @@
 # 1. the venv ${TESSERA_CACHE:-$HOME/.cache/tessera}/venv-tiled, installed from
 #    bench/server/requirements.txt (tiled[server]==0.2.20, roapi==0.12.7, ...; reinstalled when
 #    that file changes);
-# 2. hey and wrk from Debian packages when missing;
+# 2. hey, wrk and iperf3 (the loopback ceiling) from Debian packages when missing;
 # 3. cargo build --release -p tessera-server;
 # 4. bench/server/bench_server.py: every server on 127.0.0.1, started and stopped by it; it imports
 #    the shared reference ../shared/bench/tiled_baseline.py (override: TILED_BASELINE=path).
@@ -39,7 +39,7 @@ fi
 
 # --- load generators (Debian packages) ------------------------------------------------------
 missing=()
-for tool in hey wrk curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in hey wrk curl iperf3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if ((${#missing[@]})); then
     echo "bench-server: apt-get install ${missing[*]}" >&2
     sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo)

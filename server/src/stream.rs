@@ -1,9 +1,9 @@
 //! Encoders on blocking threads, streaming into the response body.
 //!
 //! An encode job runs in `spawn_blocking` and writes into a [`ChannelWriter`]: a `Write`
-//! that sends chunks of [`CHUNK_BYTES`] through a bounded channel, so at most
-//! `CHANNEL_DEPTH` chunks wait for a slow client and memory stays flat whatever the
-//! export size. When the client goes away the body, and with it the receiver, is dropped;
+//! that gathers small writes into chunks of [`CHUNK_BYTES`], sends large ones in pieces of
+//! up to [`MAX_CHUNK_BYTES`], through a bounded channel, so at most `CHANNEL_DEPTH` chunks
+//! wait for a slow client and memory stays flat whatever the export size. When the client goes away the body, and with it the receiver, is dropped;
 //! the next send fails with `BrokenPipe` and the encoder stops.
 //!
 //! The response starts only when the first chunk (or the end) arrives: an encoder that
@@ -21,8 +21,12 @@ use tokio::sync::mpsc;
 use crate::error::AppError;
 use tessera_core::EncodeError;
 
-/// Size of the chunks sent to the response body.
+/// Size of the chunks small writes are gathered into before they are sent.
 pub const CHUNK_BYTES: usize = 64 << 10;
+/// Largest chunk: a large write (a slab of array rows, an Arrow buffer) is sent in pieces of
+/// up to this size without being gathered, so a big export crosses the channel and the
+/// socket in few, large writes. At most `CHANNEL_DEPTH` of these wait: 8 MiB per response.
+pub const MAX_CHUNK_BYTES: usize = 256 << 10;
 /// Chunks buffered between the encoder and the client.
 const CHANNEL_DEPTH: usize = 8;
 
@@ -51,6 +55,13 @@ impl ChannelWriter {
 
 impl Write for ChannelWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.is_empty() && data.len() >= CHUNK_BYTES {
+            let n = data.len().min(MAX_CHUNK_BYTES);
+            self.tx
+                .blocking_send(Msg::Data(Bytes::copy_from_slice(&data[..n])))
+                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client closed the connection"))?;
+            return Ok(n);
+        }
         let room = CHUNK_BYTES - self.buf.len();
         let n = data.len().min(room);
         self.buf.extend_from_slice(&data[..n]);
@@ -165,6 +176,36 @@ mod tests {
         let body = axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap();
         let want: Vec<u8> = (0..100_000u32).flat_map(u32::to_le_bytes).collect();
         assert_eq!(body.as_ref(), want.as_slice());
+    }
+
+    #[tokio::test]
+    async fn large_writes_go_in_large_chunks_small_ones_are_gathered() {
+        let big: Vec<u8> = (0..(3 * MAX_CHUNK_BYTES + 12_345)).map(|i| (i % 251) as u8).collect();
+        let job_data = big.clone();
+        let job: Job = Box::new(move |w| {
+            w.write_all(b"head")?; // gathered with the start of the next write
+            w.write_all(&job_data)?;
+            for _ in 0..1000 {
+                w.write_all(b"xy")?;
+            }
+            Ok(())
+        });
+        let r = respond("application/octet-stream", None, job).await.unwrap();
+        let mut body = r.into_body().into_data_stream();
+        let mut got = Vec::new();
+        let mut sizes = Vec::new();
+        while let Some(chunk) = futures::StreamExt::next(&mut body).await {
+            let chunk = chunk.unwrap();
+            sizes.push(chunk.len());
+            got.extend_from_slice(&chunk);
+        }
+        let mut want = b"head".to_vec();
+        want.extend_from_slice(&big);
+        want.extend(std::iter::repeat_n(*b"xy", 1000).flatten());
+        assert_eq!(got, want);
+        assert!(sizes.iter().all(|&n| n <= MAX_CHUNK_BYTES), "{sizes:?}");
+        assert!(sizes.iter().filter(|&&n| n == MAX_CHUNK_BYTES).count() >= 2, "{sizes:?}");
+        assert!(sizes.len() < 12, "few chunks for 3 MiB: {sizes:?}");
     }
 
     #[tokio::test]
