@@ -36,6 +36,11 @@ pub(crate) struct CatalogServeArgs {
     /// Create the catalog first if it is not initialized yet.
     #[arg(long)]
     init: bool,
+    /// Memory for decoded table partitions kept for the next reads, in bytes (0: none).
+    /// A partition rewritten by any process is never served from it.
+    #[arg(long, value_name = "BYTES", env = tessera_server::catalog_tree::TABLE_CACHE_ENV,
+          default_value_t = tessera_storage::DEFAULT_PARTITION_CACHE_BYTES)]
+    table_cache_bytes: usize,
     #[command(flatten)]
     serve: ServeArgs,
 }
@@ -148,6 +153,7 @@ pub(crate) fn serve(args: CatalogServeArgs) -> Result<(), String> {
         }
     };
     let backend = CatalogBackend::new(catalog.clone(), storage);
+    backend.partition_cache().set_capacity(args.table_cache_bytes);
     let result = runtime.block_on(async move {
         let root = backend.root().await.map_err(|e| e.to_string())?;
         // Data of nodes whose row was never inserted (a crash between the two steps).

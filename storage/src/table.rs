@@ -7,11 +7,10 @@ use std::sync::{Arc, RwLock};
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use parquet::errors::ParquetError;
 use tessera_core::table::{BatchStream, IterStream};
+use tessera_parquet::{ParquetCompression, ParquetOptions, ParquetWriteError};
 
 use crate::StorageError;
 use crate::cache::{FileId, PartitionCache};
@@ -256,19 +255,21 @@ impl ParquetTable {
             .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
             .collect::<Result<_, _>>()
             .map_err(|e| StorageError::Schema { reason: e.to_string() })?;
+        // Through tessera-parquet, the exporter's writer: columns encoded in parallel, no
+        // dictionary where values are distinct (floats), delta-encoded stepping integers.
         // Snappy rather than zstd: it decodes several times faster (reads dominate), and
         // every Parquet reader has it (pyarrow's default).
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(WRITE_ROW_GROUP_ROWS))
-            .build();
+        let options = ParquetOptions::default()
+            .with_compression(ParquetCompression::Snappy)
+            .with_max_row_group_rows(WRITE_ROW_GROUP_ROWS);
+        let parquet = |e: ParquetWriteError| StorageError::Parquet(ParquetError::External(Box::new(e)));
         let path = self.partition_path(i);
         fsutil::write_atomic(&path, |file| {
-            let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+            let mut writer = options.build(file, &schema).map_err(parquet)?;
             for b in &batches {
-                writer.write(b)?;
+                writer.write(b).map_err(parquet)?;
             }
-            writer.close()?;
+            writer.finish().map_err(parquet)?;
             Ok(())
         })?;
         let mut stored = self.inner.stored.write().unwrap_or_else(|p| p.into_inner());

@@ -220,7 +220,7 @@ def test_update_metadata_and_data_sources(catalog, tmp_path):
     """The client's metadata editing (JSON Patch and merge patch) and its data_sources()."""
     from tiled.client.metadata_update import DELETE_KEY
 
-    server = serve(catalog, tmp_path)
+    server = serve(catalog, tmp_path, "--table-cache-bytes", "0")  # tables read from disk every time
     try:
         client = from_uri(server.url)
         x = client.write_array(np.arange(4), key="x", metadata={"color": "red", "nested": {"a": 1}, "gone": 1})
@@ -252,6 +252,8 @@ def test_update_metadata_and_data_sources(catalog, tmp_path):
         t = client.write_dataframe(pd.DataFrame({"a": [1, 2]}), key="t")
         (tds,) = t.data_sources()
         assert tds.mimetype == "application/x-parquet" and tds.structure_family == "table"
+        for _ in range(2):
+            pd.testing.assert_frame_equal(from_uri(server.url)["t"].read(), pd.DataFrame({"a": [1, 2]}))
     finally:
         server.stop()
 
