@@ -531,10 +531,10 @@ def part_write(a, wd, tessera, out):
             rows.append(row("write", labels[what], metric, "MB/s", t.get(what, {}).get(key),
                             o.get(what, {}).get(key), True, TARGETS["write"]))
     for key in t.get("exports") or o.get("exports") or {}:
-        # exports of the 1M-row table and the big array: read-side figures (issue 5's target)
+        # read-back over HTTP (curl GET of what was uploaded, in each format): issue 6's target
         node, fmt = key.split()
-        rows += case_rows("write", f"catalog export {export_labels[node]}", fmt,
-                          t.get("exports", {}).get(key), o.get("exports", {}).get(key), TARGETS["read"])
+        rows += case_rows("write", f"read-back by curl: {export_labels[node]}", fmt,
+                          t.get("exports", {}).get(key), o.get("exports", {}).get(key), TARGETS["write"])
     out["parts"]["write"] = {"rows": rows, "raw": raw, "summary": results, "logical_bytes": sizes}
     return servers.get("tessera")
 
