@@ -7,8 +7,8 @@
 //! T1 as Arrow IPC into a growing `Vec` that is about two thirds of the time, more than the
 //! encoding itself. pyarrow sidesteps the same cost with its own memory pool, which keeps freed
 //! pages. [`retain_freed_memory`] asks glibc to do likewise: blocks up to 256 MiB come from the
-//! heap and are reused, and up to 1 GiB of free heap is kept rather than returned to the
-//! kernel. Peak memory is unchanged; what a program frees is kept for its next request.
+//! heap and are reused, and up to 256 MiB of free memory at the top of the heap is kept rather
+//! than returned to the kernel. Peak memory is unchanged; what a program frees is kept for its next request.
 //!
 //! It is a decision for a program, not a library: the `tessera` server calls it first thing,
 //! and so do the benches, so that they measure the encoders as the server runs them.
@@ -23,7 +23,7 @@
 pub const MMAP_THRESHOLD: usize = 256 << 20;
 
 /// Free memory at the top of the heap up to this size is kept for reuse.
-pub const TRIM_THRESHOLD: usize = 1 << 30;
+pub const TRIM_THRESHOLD: usize = 256 << 20;
 
 /// Keeps freed memory for reuse instead of returning it to the kernel at once (see the
 /// [module docs](self)). Returns whether the settings were applied: `true` on glibc when

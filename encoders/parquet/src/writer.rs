@@ -298,8 +298,12 @@ struct Job<'a> {
 /// A column's encoded chunks (one per leaf).
 type Chunks = Result<Vec<ArrowColumnChunk>, ParquetWriteError>;
 
+/// Input bytes below which row groups are encoded on the calling thread alone.
+const PARALLEL_MIN_BYTES: usize = 256 << 10;
+
 /// Encodes each job's column and closes its writers, on up to `threads` threads (largest
-/// jobs first), returning the chunks in job order.
+/// jobs first; one for less than [`PARALLEL_MIN_BYTES`] of input), returning the chunks in
+/// job order.
 fn encode_columns(
     jobs: Vec<Job<'_>>,
     schema: &Schema,
@@ -317,12 +321,15 @@ fn encode_columns(
         }
         writers.into_iter().map(|w| w.close().map_err(ParquetWriteError::from_parquet)).collect()
     };
-    let threads = threads.clamp(1, jobs.len().max(1));
+    let size = |j: &Job<'_>| j.batches.iter().map(|b| b.column(j.col).get_array_memory_size()).sum::<usize>();
+    // A small table is encoded sooner than a thread starts (a 100-row export is a
+    // latency-bound request).
+    let small = jobs.iter().map(size).sum::<usize>() < PARALLEL_MIN_BYTES;
+    let threads = if small { 1 } else { threads.clamp(1, jobs.len().max(1)) };
     if threads == 1 {
         return jobs.into_iter().map(run).collect();
     }
     // Largest jobs first, so the last ones to start are small.
-    let size = |j: &Job<'_>| j.batches.iter().map(|b| b.column(j.col).get_array_memory_size()).sum::<usize>();
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&j| std::cmp::Reverse(size(&jobs[j])));
     let slots: Vec<Mutex<Option<Job<'_>>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
