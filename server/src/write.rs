@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 use tessera_catalog::{Family, NewNode, NodeRecord};
 use tessera_core::ArrayStructure;
 use tessera_core::slice::parse_block;
-use tessera_storage::Storage;
+use tessera_storage::{PooledBuffer, Storage};
 
 use crate::api::{Ctx, json_response, python_list};
 use crate::catalog_tree::{
@@ -70,6 +70,12 @@ pub(crate) async fn read_body(state: &AppState, ctx: &Ctx, body: Body) -> Result
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
+    // A large body of known length goes straight into a pooled buffer: already-mapped
+    // memory, where a fresh 128 MiB buffer cost a page fault per 4 KiB (a third of an
+    // array upload's time).
+    if let Some(n) = declared.and_then(|n| usize::try_from(n).ok()).filter(|&n| n >= POOLED_BODY_BYTES) {
+        return read_sized_body(body, n).await;
+    }
     match axum::body::to_bytes(body, limit).await {
         Ok(b) => Ok(b),
         Err(e) => {
@@ -83,6 +89,34 @@ pub(crate) async fn read_body(state: &AppState, ctx: &Ctx, body: Body) -> Result
             Err(AppError::BadRequest(format!("The request body could not be read whole: {e}")))
         }
     }
+}
+
+/// Bodies at least this large (by `Content-Length`) are read into a [`PooledBuffer`].
+const POOLED_BODY_BYTES: usize = 4 << 20;
+
+/// Reads a body of exactly `len` bytes (its `Content-Length`) into a pooled buffer.
+async fn read_sized_body(body: Body, len: usize) -> Result<bytes::Bytes, AppError> {
+    let mut buf = PooledBuffer::take(len);
+    let mut filled = 0;
+    let mut frames = body.into_data_stream();
+    while let Some(frame) = futures::StreamExt::next(&mut frames).await {
+        let data = frame
+            .map_err(|e| AppError::BadRequest(format!("The request body could not be read whole: {e}")))?;
+        let end = filled + data.len();
+        if end > len {
+            return Err(AppError::BadRequest(format!(
+                "The request body is longer than its Content-Length ({len})."
+            )));
+        }
+        buf.as_mut()[filled..end].copy_from_slice(&data);
+        filled = end;
+    }
+    if filled != len {
+        return Err(AppError::BadRequest(format!(
+            "The request body could not be read whole: {filled} of {len} bytes arrived."
+        )));
+    }
+    Ok(bytes::Bytes::from_owner(buf))
 }
 
 /// The node at the request's path after `skip` segments, with its path.

@@ -130,6 +130,7 @@ use tessera_core::ArrayStructure;
 
 pub use cache::{DEFAULT_PARTITION_CACHE_BYTES, PartitionCache};
 pub use error::StorageError;
+pub use pool::PooledBuffer;
 pub use table::{ParquetTable, READ_BATCH_ROWS, WRITE_ROW_GROUP_ROWS, is_index_column};
 pub use zarr::ZarrArray;
 

@@ -1,4 +1,4 @@
-//! Output buffers of large array reads, kept for the next read.
+//! Output buffers of large array reads (and large request bodies), kept for the next one.
 //!
 //! A read of a 100 MB box needs 100 MB of fresh memory, and fresh memory costs: the kernel
 //! maps and zeroes it page by page as the decoders first touch it, which measured as more than
@@ -51,19 +51,50 @@ pub(crate) fn into_buffer(v: Vec<u8>) -> Buffer {
     let len = v.len();
     let Some(ptr) = NonNull::new(v.as_ptr().cast_mut()) else { return Buffer::from_vec(v) };
     // Moving the vector moves its handle, not its heap memory: `ptr` stays valid.
-    let owner = Arc::new(Pooled(v));
+    let owner = Arc::new(PooledBuffer(v));
     // SAFETY: `ptr` points to `len` initialized bytes owned by `owner`, which the buffer keeps
     // alive as long as any view of it exists; nothing mutates them meanwhile (the vector is
     // only reachable through `owner`, and is moved out only when `owner` is dropped).
     unsafe { Buffer::from_custom_allocation(ptr, len, owner) }
 }
 
-/// The owner of a pooled buffer's memory: gives it back on drop.
-struct Pooled(Vec<u8>);
+/// A large transient buffer (a request body, say) from the pool, given back when dropped (it
+/// is also the owner of the pooled memory behind large read buffers), so
+/// that the next one of a similar size is already mapped: `len` bytes of unspecified contents
+/// (a reused buffer's old bytes, or zeros), to be overwritten before they are read.
+///
+/// ```
+/// let mut b = tessera_storage::PooledBuffer::take(8 << 20);
+/// b.as_mut().fill(7);
+/// assert_eq!((b.as_ref().len(), b.as_ref()[123]), (8 << 20, 7));
+/// ```
+pub struct PooledBuffer(Vec<u8>);
 
-impl Drop for Pooled {
+impl PooledBuffer {
+    /// A buffer of exactly `len` bytes (see the type's docs).
+    pub fn take(len: usize) -> PooledBuffer {
+        PooledBuffer(take(len))
+    }
+}
+
+impl AsRef<[u8]> for PooledBuffer {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsMut<[u8]> for PooledBuffer {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+}
+
+impl Drop for PooledBuffer {
     fn drop(&mut self) {
         let v = std::mem::take(&mut self.0);
+        if v.len() < MIN_BYTES {
+            return;
+        }
         let mut idle = IDLE.lock().unwrap_or_else(|p| p.into_inner());
         idle.push(v);
         let mut total: usize = idle.iter().map(Vec::len).sum();

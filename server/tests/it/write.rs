@@ -496,3 +496,27 @@ async fn data_sources_on_request() {
     assert_eq!(by_id("a")["attributes"]["data_sources"][0]["mimetype"], "application/x-zarr");
     assert_eq!(by_id("g")["attributes"]["data_sources"], json!([]));
 }
+
+#[tokio::test]
+async fn large_bodies_are_read_whole_or_refused() {
+    let f = Fixture::new(true).await;
+    let n = 800 * 1024; // 6.25 MiB of int64: read into a pooled buffer
+    assert_eq!(f.post("", &array_doc("big", &[n], json!([[n]]), json!({}))).await.status, 200);
+    let values: Vec<i64> = (0..n as i64).map(|i| i * 3 - 7).collect();
+    assert_eq!(f.put("/api/v1/array/full/big", i64s(&values)).await.status, 200);
+    let back = f.get("/api/v1/array/full/big?format=application/octet-stream").await;
+    assert_eq!(back.body.as_ref(), i64s(&values).as_slice());
+    // A body that does not match its Content-Length: 400, and nothing is written.
+    for (declared, actual) in [(n * 8, n * 8 - 5), (n * 8 - 8, n * 8)] {
+        let req = Request::put("/api/v1/array/full/big")
+            .header("authorization", format!("Apikey {KEY}"))
+            .header("content-type", "application/octet-stream")
+            .header("content-length", declared)
+            .body(Body::from(vec![0u8; actual]))
+            .unwrap();
+        let r = send_to(f.state().await, req).await;
+        assert_eq!(r.status, 400, "{declared} declared, {actual} sent: {}", r.text());
+    }
+    let again = f.get("/api/v1/array/full/big?format=application/octet-stream").await;
+    assert_eq!(again.body.as_ref(), i64s(&values).as_slice());
+}
