@@ -57,8 +57,8 @@ pub struct CatalogBackend {
     partition_cache: Arc<PartitionCache>,
 }
 
-/// Environment variable giving the capacity in bytes of the table partition cache
-/// ([`CatalogBackend::partition_cache`]); 0 turns it off.
+/// Environment variable for `serve catalog --table-cache-bytes`: the capacity in bytes of
+/// the table partition cache ([`CatalogBackend::partition_cache`]); 0 turns it off.
 pub const TABLE_CACHE_ENV: &str = "TESSERA_TABLE_CACHE_BYTES";
 
 impl CatalogBackend {
@@ -66,21 +66,10 @@ impl CatalogBackend {
     ///
     /// Table partitions read are kept decoded in one bounded cache (see
     /// [`tessera_storage::PartitionCache`]: never stale, even when another process rewrites a
-    /// partition): [`tessera_storage::DEFAULT_PARTITION_CACHE_BYTES`] unless the environment
-    /// variable [`TABLE_CACHE_ENV`] (`TESSERA_TABLE_CACHE_BYTES`) gives another size in bytes
-    /// (0: off); [`CatalogBackend::partition_cache`] changes it at run time.
+    /// partition) of [`tessera_storage::DEFAULT_PARTITION_CACHE_BYTES`];
+    /// [`CatalogBackend::partition_cache`] changes its capacity at any time (0: off).
     pub fn new(catalog: Catalog, storage: Option<Storage>) -> Arc<Self> {
-        let capacity = std::env::var(TABLE_CACHE_ENV)
-            .ok()
-            .and_then(|v| match v.trim().parse::<usize>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    tracing::warn!(value = %v, "{TABLE_CACHE_ENV} is not a byte count; using the default");
-                    None
-                }
-            })
-            .unwrap_or(tessera_storage::DEFAULT_PARTITION_CACHE_BYTES);
-        let partition_cache = Arc::new(PartitionCache::new(capacity));
+        let partition_cache = Arc::new(PartitionCache::new(tessera_storage::DEFAULT_PARTITION_CACHE_BYTES));
         let storage = storage.map(|s| s.with_partition_cache(partition_cache.clone()));
         Arc::new(CatalogBackend { catalog, storage, readers: Mutex::new(HashMap::new()), partition_cache })
     }
@@ -358,7 +347,8 @@ const MAX_CACHED_BYTES: usize = 256 << 20;
 /// (one box, up to [`MAX_CACHED_BYTES`]) for the next slabs, which are slices of it (no copy
 /// when they are contiguous in it). When a slab starts a box, the next box along the first
 /// axis starts decoding on a background thread at the same time (encoders read rows in
-/// order), so decoding overlaps streaming; at most two boxes are held. Nodes are built per request, so the cache lives as long as one response.
+/// order), so decoding overlaps streaming; at most two boxes are held. Nodes are built per
+/// request, so the cache lives as long as one response.
 struct CatalogArray {
     backend: Arc<CatalogBackend>,
     record: NodeRecord,

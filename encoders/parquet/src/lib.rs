@@ -99,7 +99,9 @@ pub const MEDIA_TYPE: MediaType = MediaType::from_static("application/x-parquet"
 pub const REGISTRATIONS: &[Registration] =
     &[Registration::Table(&ParquetEncoder), Registration::Dataset(&ParquetEncoder)];
 
+#[cfg(feature = "register")]
 tessera_core::inventory::submit! { Registration::Table(&ParquetEncoder) }
+#[cfg(feature = "register")]
 tessera_core::inventory::submit! { Registration::Dataset(&ParquetEncoder) }
 
 #[cfg(test)]
