@@ -34,34 +34,10 @@ pub fn is_index_column(name: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Checks that Parquet can hold every column type of `schema`.
+/// Checks that Parquet can hold every column type of `schema` (tessera-parquet's check, as a
+/// client error).
 pub(crate) fn check_parquet_schema(schema: &Schema) -> Result<(), StorageError> {
-    // The parquet crate panics (`unimplemented!`) on unions instead of returning an error.
-    if let Some(f) = schema.fields().iter().find(|f| contains_union(f.data_type())) {
-        return Err(StorageError::Unsupported {
-            what: format!("column {:?}: Parquet cannot store union types", f.name()),
-        });
-    }
-    parquet::arrow::ArrowSchemaConverter::new().convert(schema).map(drop).map_err(|e| {
-        StorageError::Unsupported { what: format!("a table column type that Parquet cannot store: {e}") }
-    })
-}
-
-fn contains_union(dt: &arrow::datatypes::DataType) -> bool {
-    use arrow::datatypes::DataType as T;
-    match dt {
-        T::Union(..) => true,
-        T::List(f)
-        | T::LargeList(f)
-        | T::FixedSizeList(f, _)
-        | T::ListView(f)
-        | T::LargeListView(f)
-        | T::Map(f, _) => contains_union(f.data_type()),
-        T::Struct(fields) => fields.iter().any(|f| contains_union(f.data_type())),
-        T::Dictionary(_, v) => contains_union(v),
-        T::RunEndEncoded(_, v) => contains_union(v.data_type()),
-        _ => false,
-    }
+    tessera_parquet::check_schema(schema).map_err(|e| StorageError::Unsupported { what: e.to_string() })
 }
 
 /// A table stored as Parquet, one file `partition-<i>.parquet` per partition.
@@ -561,6 +537,8 @@ mod tests {
             assert!(matches!(e, StorageError::Unsupported { .. }) && e.is_client_error(), "{e}");
         }
         check_parquet_schema(&Schema::new(vec![Field::new("c", T::Utf8, true)])).unwrap();
+        let none = check_parquet_schema(&Schema::empty()).unwrap_err();
+        assert!(none.is_client_error() && none.to_string().contains("at least one column"), "{none}");
     }
 
     #[test]

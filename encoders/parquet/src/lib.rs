@@ -88,7 +88,7 @@ pub use options::{
     DEFAULT_ROW_GROUP_BYTES, DEFAULT_ROW_GROUP_ROWS, DEFAULT_ZSTD_LEVEL, PARAMS, ParquetCompression,
     ParquetDictionary, ParquetIntegerEncoding, ParquetOptions, ParquetStatistics, default_threads,
 };
-pub use writer::ParquetWriter;
+pub use writer::{ParquetWriter, check_schema};
 
 /// The media type of Parquet files, as Tiled names it.
 pub const MEDIA_TYPE: MediaType = MediaType::from_static("application/x-parquet");

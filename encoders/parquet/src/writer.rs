@@ -83,8 +83,14 @@ impl<W: Write> std::fmt::Debug for ParquetWriter<W> {
     }
 }
 
-/// Checks that Parquet can store `schema`.
-pub(crate) fn check_schema(schema: &Schema) -> Result<(), ParquetWriteError> {
+/// Checks that Parquet can store `schema` (at least one column, and no type the `parquet`
+/// crate cannot write — it would panic on a union rather than refuse it). [`ParquetOptions::build`]
+/// runs it first; callers that validate before they have data (a catalog creating a table)
+/// run it themselves.
+///
+/// # Errors
+/// [`ParquetWriteError::UnsupportedSchema`] saying which column and why.
+pub fn check_schema(schema: &Schema) -> Result<(), ParquetWriteError> {
     if schema.fields().is_empty() {
         return Err(ParquetWriteError::UnsupportedSchema("a Parquet file needs at least one column".into()));
     }
@@ -115,6 +121,7 @@ fn unstorable(dt: &DataType) -> Option<&'static str> {
         | DataType::Map(f, _) => unstorable(f.data_type()),
         DataType::Struct(fields) => fields.iter().find_map(|f| unstorable(f.data_type())),
         DataType::Dictionary(_, v) => unstorable(v),
+        DataType::RunEndEncoded(_, v) => unstorable(v.data_type()),
         _ => None,
     }
 }
