@@ -46,8 +46,8 @@ use crate::options::ParquetOptions;
 /// assert_eq!(&file[file.len() - 4..], b"PAR1");
 /// ```
 pub struct ParquetWriter<W: Write> {
-    /// Opened at the first non-empty batch when the dictionary or integer encoding choice
-    /// depends on the data, else at once.
+    /// Opened at the first non-empty batch when the dictionary, integer encoding or
+    /// compression choice depends on the data, else at once.
     file: Option<File>,
     options: ParquetOptions,
     schema: SchemaRef,
