@@ -43,13 +43,17 @@
 //! - an array is a Zarr v3 array: `<location>/zarr.json` and chunk files
 //!   `<location>/c/<i>/<j>/…` (default chunk key encoding, `/` separator). There is one Zarr
 //!   chunk per declared (Tiled) chunk, so `PUT array/block` writes exactly one file. The
-//!   codecs are `bytes` (little-endian) then `zstd` (level -1: fast to decode), the fill value is 0; a chunk
-//!   that is all zeros is not stored (Zarr's default), and reads as zeros. zarr-python 3
+//!   codecs are `bytes` (little-endian) then `zstd` (level -1: fast to decode), the fill
+//!   value is 0; a chunk that is all zeros is not stored (Zarr's default), and reads as
+//!   zeros. Chunks are written straight from the upload; one that zstd cannot shrink by
+//!   1/16 (noise, most measured floats) is stored as a zstd frame of raw blocks, which any
+//!   zstd decoder reads and this crate reads by position. zarr-python 3
 //!   (`zarr.open_array(path)`) opens the directory directly.
 //! - a table is a directory of Parquet files `<location>/partition-<i>.parquet`, one per
 //!   partition, each with the Arrow schema in its footer (pyarrow and pandas read them);
-//!   snappy-compressed in row groups of [`WRITE_ROW_GROUP_ROWS`] rows (the zstd files of
-//!   earlier versions read as well). Reads decode row groups in parallel, and a
+//!   snappy-compressed (columns snappy cannot shrink by a tenth, such as random numbers,
+//!   are stored uncompressed) in row groups of [`WRITE_ROW_GROUP_ROWS`] rows (the zstd files
+//!   of earlier versions read as well). Reads decode row groups in parallel, and a
 //!   [`PartitionCache`] keeps decoded partitions in memory
 //!   ([`Storage::with_partition_cache`]).
 //!
@@ -114,6 +118,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
+mod chunk_file;
 mod error;
 mod fsutil;
 mod pool;

@@ -20,6 +20,9 @@ use zarrs::storage::{
 };
 
 use crate::StorageError;
+use crate::chunk_file::ChunkContent;
+#[cfg(unix)]
+use crate::chunk_file::RawChunkReader;
 use crate::fsutil;
 
 /// zstd level of the chunks: -1, zstd's fastest regular level ("--fast=1"). Negative levels
@@ -414,6 +417,27 @@ impl ZarrArray {
         let itemsize = self.inner.structure.data_type.itemsize();
         let chunk = &self.inner.chunk_shape;
         let indices: Vec<u64> = block.iter().map(|&b| b as u64).collect();
+        if self.inner.direct {
+            // Tessera's own layout: the chunk file is written here, straight from `src`.
+            let content = ChunkContent { src, src_shape, offset, region, chunk, itemsize };
+            let key = self.inner.array.chunk_key(&indices);
+            let path = self.inner.array.storage().inner.key_to_fspath(&key);
+            if content.is_zero() {
+                // Equal to the fill value: not stored, as Zarr does (and reads as zeros).
+                return match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(StorageError::io("remove", &path)(e))
+                    }
+                    _ => Ok(()),
+                };
+            }
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(StorageError::io("create", dir))?;
+            }
+            return fsutil::write_atomic(&path, |f| {
+                content.write_file(f, ZSTD_LEVEL).map_err(StorageError::io("write", &path))
+            });
+        }
         let data: Cow<'_, [u8]> = match contiguous_range(src_shape, offset, region) {
             Some(r) if region == chunk.as_slice() => {
                 Cow::Borrowed(&src[r.start * itemsize..r.end * itemsize])
@@ -461,9 +485,10 @@ impl ZarrArray {
     }
 
     /// The bytes of the (non-empty, valid) box `ranges`, each chunk streamed from its file
-    /// through a zstd decoder straight into the output: no buffer of a whole chunk, encoded
-    /// or decoded, and chunks decoded in parallel (one thread per core). Missing chunks stay
-    /// zeros (the fill value).
+    /// straight into the output (through a zstd decoder, or by position for raw-block chunks,
+    /// skipping what the box does not need): no buffer of a whole chunk, encoded or decoded,
+    /// and chunks read in parallel (one thread per core). Missing chunks read as zeros (the
+    /// fill value).
     fn read_box_direct(&self, ranges: &[Range<usize>], out_shape: &[usize]) -> Result<Vec<u8>, StorageError> {
         let itemsize = self.inner.structure.data_type.itemsize();
         let chunk = &self.inner.chunk_shape;
@@ -502,10 +527,11 @@ impl ZarrArray {
             path: path.clone(),
             reason: format!("the chunk does not decode as zstd of {chunk:?} elements: {e}"),
         };
-        // None: never written (or all zeros), so its part of the box is the fill value, 0.
-        let mut decoder = match std::fs::File::open(&path) {
-            Ok(f) => Some(zstd::stream::read::Decoder::new(f).map_err(corrupt)?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        let content_len = (chunk.iter().product::<usize>() * itemsize) as u64;
+        let mut reader = match std::fs::File::open(&path) {
+            Ok(f) => ChunkReader::open(f, content_len).map_err(corrupt)?,
+            // Never written (or all zeros): its part of the box is the fill value, 0.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ChunkReader::Missing,
             Err(e) => return Err(StorageError::io("open", &path)(e)),
         };
         // The part of the box in this chunk, in chunk coordinates, and where it goes.
@@ -521,14 +547,6 @@ impl ZarrArray {
         for k in (0..nd - 1).rev() {
             strides[k] = strides[k + 1] * out_shape[k + 1];
         }
-        fn skip(decoder: &mut Option<impl std::io::Read>, n: usize) -> std::io::Result<()> {
-            let Some(decoder) = decoder else { return Ok(()) };
-            let copied = std::io::copy(&mut std::io::Read::take(decoder, n as u64), &mut std::io::sink())?;
-            if copied != n as u64 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            Ok(())
-        }
         // Rows of the chunk in C order: an odometer over the outer dimensions (in chunk
         // coordinates), from the first row to the last row of the box part.
         let mut at = vec![0usize; nd - 1];
@@ -536,7 +554,7 @@ impl ZarrArray {
         loop {
             let inside = at.iter().zip(&lo).zip(&hi).all(|((&a, &l), &h)| l <= a && a < h);
             if inside {
-                skip(&mut decoder, skip_front).map_err(corrupt)?;
+                reader.skip(skip_front).map_err(corrupt)?;
                 let mut offset = lo[nd - 1] + origin[nd - 1] - ranges[nd - 1].start;
                 for k in 0..nd - 1 {
                     offset += (at[k] + origin[k] - ranges[k].start) * strides[k];
@@ -555,16 +573,13 @@ impl ZarrArray {
                 // other chunk (so no other thread) writes, and nothing reads it meanwhile.
                 let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(start), take) };
                 // Every byte is written: the buffer may be a reused one.
-                match &mut decoder {
-                    Some(d) => std::io::Read::read_exact(d, dst).map_err(corrupt)?,
-                    None => dst.fill(0),
-                }
+                reader.read_exact(dst).map_err(corrupt)?;
                 if at == last {
                     return Ok(());
                 }
-                skip(&mut decoder, skip_back).map_err(corrupt)?;
+                reader.skip(skip_back).map_err(corrupt)?;
             } else {
-                skip(&mut decoder, row).map_err(corrupt)?;
+                reader.skip(row).map_err(corrupt)?;
             }
             // Next row.
             let mut k = nd - 1;
@@ -579,6 +594,60 @@ impl ZarrArray {
                 }
                 at[k] = 0;
             }
+        }
+    }
+}
+
+/// How one chunk file's content is read, in order.
+enum ChunkReader {
+    /// No file: the chunk is all fill value (zeros).
+    Missing,
+    /// A compressed frame, decoded as it is read.
+    Zstd(Box<zstd::stream::read::Decoder<'static, std::io::BufReader<std::fs::File>>>),
+    /// Raw blocks, read by position.
+    #[cfg(unix)]
+    Raw(RawChunkReader),
+}
+
+impl ChunkReader {
+    /// The reader of a chunk file of `len` content bytes.
+    fn open(file: std::fs::File, len: u64) -> std::io::Result<Self> {
+        #[cfg(unix)]
+        let file = match RawChunkReader::open(file, len)? {
+            Ok(raw) => return Ok(ChunkReader::Raw(raw)),
+            Err(file) => file,
+        };
+        #[cfg(not(unix))]
+        let _ = len;
+        Ok(ChunkReader::Zstd(Box::new(zstd::stream::read::Decoder::new(file)?)))
+    }
+
+    /// Skips `n` bytes of content.
+    fn skip(&mut self, n: usize) -> std::io::Result<()> {
+        match self {
+            ChunkReader::Missing => Ok(()),
+            ChunkReader::Zstd(d) => {
+                let copied = std::io::copy(&mut std::io::Read::take(d, n as u64), &mut std::io::sink())?;
+                if copied != n as u64 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                Ok(())
+            }
+            #[cfg(unix)]
+            ChunkReader::Raw(r) => r.skip(n),
+        }
+    }
+
+    /// Fills `dst` with the next bytes of content (every byte: the buffer may be reused).
+    fn read_exact(&mut self, dst: &mut [u8]) -> std::io::Result<()> {
+        match self {
+            ChunkReader::Missing => {
+                dst.fill(0);
+                Ok(())
+            }
+            ChunkReader::Zstd(d) => std::io::Read::read_exact(d, dst),
+            #[cfg(unix)]
+            ChunkReader::Raw(r) => r.read_exact(dst),
         }
     }
 }

@@ -444,3 +444,32 @@ fn large_reads_reuse_buffers_without_showing_old_bytes() {
         }
     }
 }
+
+#[test]
+fn noisy_chunks_are_stored_raw_smooth_ones_compressed_and_zarrs_reads_both() {
+    // 1000 x 700 float64 in chunks of 256 x 256: interior and edge (padded) chunks. Noise is
+    // stored as zstd raw blocks (about its own size), a smooth ramp is compressed; both are
+    // valid zstd that zarrs decodes through its own codec chain.
+    let dir = tempfile::tempdir().unwrap();
+    let st = Storage::open(dir.path()).unwrap();
+    let s = ArrayStructure::regular(DataType::Float64, vec![1000, 700], &[256, 256]);
+    let smooth: Vec<u8> = (0..1000 * 700).flat_map(|i: usize| ((i / 700 / 8) as f64).to_le_bytes()).collect();
+    let chunk_bytes: usize = 256 * 256 * 8;
+    for (name, bytes) in [("noise", noise(9, 1000 * 700 * 8)), ("smooth", smooth)] {
+        let a = st.create_array(name, &s).unwrap();
+        a.write_full(&bytes).unwrap();
+        assert_eq!(a.read_box(&[0..1000, 0..700]).unwrap().as_bytes(), bytes.as_slice(), "{name}");
+        let store = std::sync::Arc::new(zarrs::filesystem::FilesystemStore::new(a.path()).unwrap());
+        let z = zarrs::array::Array::open(store, "/").unwrap();
+        let subset = zarrs::array::ArraySubset::new_with_ranges(&[0..1000, 0..700]);
+        let by_zarrs: zarrs::array::ArrayBytes<'static> = z.retrieve_array_subset(&subset).unwrap();
+        assert_eq!(&by_zarrs.into_fixed().unwrap()[..], bytes.as_slice(), "{name} through zarrs");
+        // Chunk (0, 0): raw blocks are the frame header, a 3-byte header per 128 KiB, the bytes.
+        let stored = std::fs::metadata(a.path().join("c/0/0")).unwrap().len() as usize;
+        if name == "noise" {
+            assert_eq!(stored, 14 + 3 * chunk_bytes.div_ceil(128 << 10) + chunk_bytes);
+        } else {
+            assert!(stored < chunk_bytes / 10, "smooth chunk stored in {stored} bytes");
+        }
+    }
+}
