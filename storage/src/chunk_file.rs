@@ -16,6 +16,8 @@
 use std::fs::File;
 use std::io::{self, Write};
 
+use crate::fsutil::EarlyWriteback;
+
 /// zstd's largest block: 128 KiB.
 const BLOCK: usize = 128 << 10;
 
@@ -319,59 +321,6 @@ impl<W: Write> Write for RawFrameWriter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
-    }
-}
-
-/// A file writer that asks the kernel to start writing back each few MiB as soon as they are
-/// written (Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`, which does not wait), so the disk
-/// works while the rest of the file is produced. Elsewhere a plain writer.
-struct EarlyWriteback<'f> {
-    file: &'f File,
-    written: u64,
-    kicked: u64,
-}
-
-/// Writeback is started in steps of this many bytes.
-const WRITEBACK_STEP: u64 = 8 << 20;
-
-impl<'f> EarlyWriteback<'f> {
-    fn new(file: &'f File) -> Self {
-        EarlyWriteback { file, written: 0, kicked: 0 }
-    }
-
-    #[cfg(target_os = "linux")]
-    fn kick(&mut self) {
-        use std::os::fd::AsRawFd;
-        if self.written - self.kicked >= WRITEBACK_STEP {
-            let (off, len) = (self.kicked, self.written - self.kicked);
-            // SAFETY: a plain syscall on a file descriptor this writer borrows; the flags only
-            // start writeback. Its result is advisory: on failure the final fsync does the work.
-            let _ = unsafe {
-                libc::sync_file_range(
-                    self.file.as_raw_fd(),
-                    off as libc::off64_t,
-                    len as libc::off64_t,
-                    libc::SYNC_FILE_RANGE_WRITE,
-                )
-            };
-            self.kicked = self.written;
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn kick(&mut self) {}
-}
-
-impl Write for EarlyWriteback<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = (&mut &*self.file).write(buf)?;
-        self.written += n as u64;
-        self.kick();
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 
