@@ -244,8 +244,10 @@ impl ParquetTable {
             .with_max_row_group_rows(WRITE_ROW_GROUP_ROWS);
         let parquet = |e: ParquetWriteError| StorageError::Parquet(ParquetError::External(Box::new(e)));
         let path = self.partition_path(i);
+        // Row groups reach the file as they are encoded (in pieces of megabytes) and the disk
+        // starts on them at once, so the fsync before the rename waits for the tail only.
         fsutil::write_atomic(&path, |file| {
-            let mut writer = options.build(file, &schema).map_err(parquet)?;
+            let mut writer = options.build(fsutil::EarlyWriteback::new(&*file), &schema).map_err(parquet)?;
             for b in &batches {
                 writer.write(b).map_err(parquet)?;
             }
