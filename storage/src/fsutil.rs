@@ -1,5 +1,6 @@
 //! File-system helpers: temporary names, atomic file writes, directory sync, sweeping.
 
+use std::borrow::Borrow;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -47,8 +48,8 @@ pub(crate) fn write_atomic(
 /// A file writer that asks the kernel to start writing back each few MiB as soon as they are
 /// written (Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`, which does not wait), so the disk
 /// works while the rest of the file is produced. Elsewhere a plain writer.
-pub(crate) struct EarlyWriteback<'f> {
-    file: &'f File,
+pub(crate) struct EarlyWriteback<F: Borrow<File>> {
+    file: F,
     written: u64,
     kicked: u64,
 }
@@ -56,9 +57,15 @@ pub(crate) struct EarlyWriteback<'f> {
 /// Writeback is started in steps of this many bytes.
 const WRITEBACK_STEP: u64 = 8 << 20;
 
-impl<'f> EarlyWriteback<'f> {
-    pub(crate) fn new(file: &'f File) -> Self {
+impl<F: Borrow<File>> EarlyWriteback<F> {
+    /// Writes to `file` (owned, or borrowed).
+    pub(crate) fn new(file: F) -> Self {
         EarlyWriteback { file, written: 0, kicked: 0 }
+    }
+
+    /// The file.
+    pub(crate) fn into_inner(self) -> F {
+        self.file
     }
 
     #[cfg(target_os = "linux")]
@@ -70,7 +77,7 @@ impl<'f> EarlyWriteback<'f> {
             // start writeback. Its result is advisory: on failure the final fsync does the work.
             let _ = unsafe {
                 libc::sync_file_range(
-                    self.file.as_raw_fd(),
+                    self.file.borrow().as_raw_fd(),
                     off as libc::off64_t,
                     len as libc::off64_t,
                     libc::SYNC_FILE_RANGE_WRITE,
@@ -84,9 +91,9 @@ impl<'f> EarlyWriteback<'f> {
     fn kick(&mut self) {}
 }
 
-impl Write for EarlyWriteback<'_> {
+impl<F: Borrow<File>> Write for EarlyWriteback<F> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = (&mut &*self.file).write(buf)?;
+        let n = (&mut self.file.borrow()).write(buf)?;
         self.written += n as u64;
         self.kick();
         Ok(n)

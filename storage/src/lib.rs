@@ -123,6 +123,7 @@ mod error;
 mod fsutil;
 mod pool;
 mod table;
+mod upload;
 mod zarr;
 
 use std::fs;
@@ -137,6 +138,7 @@ pub use cache::{DEFAULT_PARTITION_CACHE_BYTES, PartitionCache};
 pub use error::StorageError;
 pub use pool::PooledBuffer;
 pub use table::{ParquetTable, READ_BATCH_ROWS, WRITE_ROW_GROUP_ROWS, is_index_column};
+pub use upload::ArrayUpload;
 pub use zarr::ZarrArray;
 
 /// The longest location accepted, in bytes.

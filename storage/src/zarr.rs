@@ -20,10 +20,10 @@ use zarrs::storage::{
 };
 
 use crate::StorageError;
-use crate::chunk_file::ChunkContent;
 #[cfg(unix)]
 use crate::chunk_file::RawChunkReader;
 use crate::fsutil;
+use crate::upload::{ArrayUpload, UploadPlan};
 
 /// zstd level of the chunks: -1, zstd's fastest regular level ("--fast=1"). Negative levels
 /// leave literals uncompressed (no Huffman stage), so chunks decode at several GB/s, close to
@@ -305,16 +305,79 @@ impl ZarrArray {
     /// [`StorageError::Length`] (nothing written) when `bytes` is not exactly shape product ×
     /// itemsize; I/O or Zarr errors otherwise (some chunks may then be written).
     pub fn write_full(&self, bytes: &[u8]) -> Result<(), StorageError> {
+        let mut upload = self.upload_full()?;
+        upload.check_len(bytes.len())?;
+        upload.write(bytes)?;
+        upload.finish()
+    }
+
+    /// Starts a streaming write of the whole array: feed the raw little-endian C-order bytes
+    /// (what the Tiled client PUTs to `array/full`) to [`ArrayUpload::write`] as they arrive,
+    /// then [`ArrayUpload::finish`]. Chunks are written while the bytes come; none is renamed
+    /// into place before all of them came, so a short or failed upload changes nothing.
+    /// Chunks equal to the fill value (all zeros) are removed rather than written, as Zarr
+    /// does.
+    ///
+    /// # Errors
+    /// [`StorageError::Structure`] when the structure's byte count overflows.
+    pub fn upload_full(&self) -> Result<ArrayUpload, StorageError> {
         let s = &self.inner.structure;
-        let expected = byte_count(&s.data_type, &s.shape)
-            .map_err(|e| StorageError::Structure { reason: e.to_string() })?;
-        if bytes.len() != expected {
-            return Err(StorageError::Length {
-                what: format!("the whole array of shape {:?} and dtype {}", s.shape, s.data_type),
-                expected,
-                actual: bytes.len(),
-            });
+        let offset = vec![0; s.shape.len()];
+        let what = format!("the whole array of shape {:?} and dtype {}", s.shape, s.data_type);
+        self.upload_box(what, offset, s.shape.clone(), None)
+    }
+
+    /// Starts a streaming write of one block (= one Zarr chunk), as
+    /// [`ZarrArray::upload_full`] does for the whole array. The chunk is renamed into place
+    /// at [`ArrayUpload::finish`], so readers see the old block or the new one, and
+    /// concurrent writers of different blocks all land.
+    ///
+    /// # Errors
+    /// [`StorageError::BlockIndex`] when `block` has the wrong length or is out of range.
+    pub fn upload_block(&self, block: &[usize]) -> Result<ArrayUpload, StorageError> {
+        let s = &self.inner.structure;
+        let counts = s.block_counts();
+        if block.len() != counts.len() || block.iter().zip(&counts).any(|(&b, &n)| b >= n) {
+            return Err(StorageError::BlockIndex { block: block.to_vec(), counts });
         }
+        let (offset, bshape) = s.block_region(block);
+        let what = format!("block {block:?} of shape {bshape:?} and dtype {}", s.data_type);
+        self.upload_box(what, offset, bshape, Some(block.to_vec()))
+    }
+
+    fn upload_box(
+        &self,
+        what: String,
+        offset: Vec<usize>,
+        shape: Vec<usize>,
+        block: Option<Vec<usize>>,
+    ) -> Result<ArrayUpload, StorageError> {
+        let s = &self.inner.structure;
+        let expected = byte_count(&s.data_type, &shape)
+            .map_err(|e| StorageError::Structure { reason: e.to_string() })?;
+        if !self.inner.direct || shape.contains(&0) {
+            return Ok(ArrayUpload::buffered(what, self.clone(), block, expected));
+        }
+        let plan = UploadPlan {
+            box_offset: offset,
+            box_shape: shape,
+            chunk: self.inner.chunk_shape.clone(),
+            itemsize: s.data_type.itemsize(),
+            level: ZSTD_LEVEL,
+        };
+        let array = self.clone();
+        Ok(ArrayUpload::streaming(what, plan, Box::new(move |idx| array.chunk_path(idx))))
+    }
+
+    /// The file of chunk `idx`.
+    fn chunk_path(&self, idx: &[usize]) -> PathBuf {
+        let key = self.inner.array.chunk_key(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
+        self.inner.array.storage().inner.key_to_fspath(&key)
+    }
+
+    /// [`ZarrArray::write_full`] through zarrs, for arrays this crate does not lay out itself.
+    pub(crate) fn store_full(&self, bytes: &[u8]) -> Result<(), StorageError> {
+        let s = &self.inner.structure;
         if s.shape.contains(&0) {
             return Ok(());
         }
@@ -374,21 +437,15 @@ impl ZarrArray {
     /// [`StorageError::Length`] when `bytes` is not the block's element count × itemsize
     /// (nothing is written in both cases); I/O or Zarr errors otherwise.
     pub fn write_block(&self, block: &[usize], bytes: &[u8]) -> Result<(), StorageError> {
-        let s = &self.inner.structure;
-        let counts = s.block_counts();
-        if block.len() != counts.len() || block.iter().zip(&counts).any(|(&b, &n)| b >= n) {
-            return Err(StorageError::BlockIndex { block: block.to_vec(), counts });
-        }
-        let (_, bshape) = s.block_region(block);
-        let expected = byte_count(&s.data_type, &bshape)
-            .map_err(|e| StorageError::Structure { reason: e.to_string() })?;
-        if bytes.len() != expected {
-            return Err(StorageError::Length {
-                what: format!("block {block:?} of shape {bshape:?} and dtype {}", s.data_type),
-                expected,
-                actual: bytes.len(),
-            });
-        }
+        let mut upload = self.upload_block(block)?;
+        upload.check_len(bytes.len())?;
+        upload.write(bytes)?;
+        upload.finish()
+    }
+
+    /// [`ZarrArray::write_block`] through zarrs, for arrays this crate does not lay out itself.
+    pub(crate) fn store_block(&self, block: &[usize], bytes: &[u8]) -> Result<(), StorageError> {
+        let (_, bshape) = self.inner.structure.block_region(block);
         if bshape.contains(&0) {
             return Ok(());
         }
@@ -417,27 +474,6 @@ impl ZarrArray {
         let itemsize = self.inner.structure.data_type.itemsize();
         let chunk = &self.inner.chunk_shape;
         let indices: Vec<u64> = block.iter().map(|&b| b as u64).collect();
-        if self.inner.direct {
-            // Tessera's own layout: the chunk file is written here, straight from `src`.
-            let content = ChunkContent { src, src_shape, offset, region, chunk, itemsize };
-            let key = self.inner.array.chunk_key(&indices);
-            let path = self.inner.array.storage().inner.key_to_fspath(&key);
-            if content.is_zero() {
-                // Equal to the fill value: not stored, as Zarr does (and reads as zeros).
-                return match std::fs::remove_file(&path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        Err(StorageError::io("remove", &path)(e))
-                    }
-                    _ => Ok(()),
-                };
-            }
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(StorageError::io("create", dir))?;
-            }
-            return fsutil::write_atomic(&path, |f| {
-                content.write_file(f, ZSTD_LEVEL).map_err(StorageError::io("write", &path))
-            });
-        }
         let data: Cow<'_, [u8]> = match contiguous_range(src_shape, offset, region) {
             Some(r) if region == chunk.as_slice() => {
                 Cow::Borrowed(&src[r.start * itemsize..r.end * itemsize])
@@ -521,8 +557,7 @@ impl ZarrArray {
         let itemsize = self.inner.structure.data_type.itemsize();
         let chunk = &self.inner.chunk_shape;
         let nd = chunk.len();
-        let key = self.inner.array.chunk_key(&idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
-        let path = self.inner.array.storage().inner.key_to_fspath(&key);
+        let path = self.chunk_path(idx);
         let corrupt = |e: std::io::Error| StorageError::Corrupt {
             path: path.clone(),
             reason: format!("the chunk does not decode as zstd of {chunk:?} elements: {e}"),

@@ -473,3 +473,82 @@ fn noisy_chunks_are_stored_raw_smooth_ones_compressed_and_zarrs_reads_both() {
         }
     }
 }
+
+#[test]
+fn streamed_uploads_in_any_pieces_equal_whole_writes() {
+    // Several bands and chunk columns, edge chunks in every dimension, 1-D to 3-D; the body
+    // arrives in pieces of awkward sizes (smaller than a slab, across band boundaries,
+    // larger than the feed unit).
+    let dir = tempfile::tempdir().unwrap();
+    let st = Storage::open(dir.path()).unwrap();
+    let cases: Vec<(Vec<usize>, Vec<usize>)> = vec![
+        (vec![1000], vec![300]),
+        (vec![37, 1200], vec![10, 500]),
+        (vec![9, 5, 300], vec![4, 2, 128]),
+        (vec![2100, 700], vec![2100, 256]),
+    ];
+    for (n, (shape, chunk)) in cases.into_iter().enumerate() {
+        let s = ArrayStructure::regular(DataType::Float64, shape.clone(), &chunk);
+        let len = shape.iter().product::<usize>() * 8;
+        let bytes = noise(20 + n as u64, len);
+        for (m, piece) in [1usize, 7, 4093, 1 << 20, 5 << 20].into_iter().enumerate() {
+            let a = st.create_array(&format!("s{n}-{m}"), &s).unwrap();
+            let mut up = a.upload_full().unwrap();
+            assert_eq!(up.expected_len(), len);
+            for p in bytes.chunks(piece) {
+                up.write(p).unwrap();
+            }
+            assert_eq!(up.received(), len);
+            up.finish().unwrap();
+            let all: Vec<_> = shape.iter().map(|&d| 0..d).collect();
+            assert_eq!(
+                a.read_box(&all).unwrap().as_bytes(),
+                bytes.as_slice(),
+                "{shape:?} {chunk:?} pieces of {piece}"
+            );
+            assert!(files(a.path()).iter().all(|f| !f.contains(".tmp-")), "no temporary left");
+        }
+    }
+}
+
+#[test]
+fn interrupted_or_overlong_uploads_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = Storage::open(dir.path()).unwrap();
+    let s = ArrayStructure::regular(DataType::Int32, vec![600, 900], &[256, 256]);
+    let a = st.create_array("a", &s).unwrap();
+    let old = noise(30, 600 * 900 * 4);
+    a.write_full(&old).unwrap();
+    let before = files(a.path());
+    let new = noise(31, 600 * 900 * 4);
+    // Dropped after most of the body (several bands written and synced): nothing changes.
+    let mut up = a.upload_full().unwrap();
+    up.write(&new[..new.len() - 100]).unwrap();
+    drop(up);
+    // Short, then finished: a Length error, nothing changes.
+    let mut up = a.upload_full().unwrap();
+    up.write(&new[..new.len() / 2]).unwrap();
+    assert!(matches!(up.finish(), Err(StorageError::Length { .. })));
+    // Too long: refused at the byte that passes the end.
+    let mut up = a.upload_full().unwrap();
+    up.write(&new).unwrap();
+    assert!(matches!(up.write(&[0]), Err(StorageError::Length { .. })));
+    assert!(up.finish().is_err(), "a failed upload does not finish");
+    assert_eq!(a.read_box(&[0..600, 0..900]).unwrap().as_bytes(), old.as_slice());
+    assert_eq!(files(a.path()), before, "no temporary file left, no chunk changed");
+    // A block upload, then an all-zero one, which removes the chunk.
+    let (_, bshape) = s.block_region(&[2, 3]);
+    let block = noise(32, bshape.iter().product::<usize>() * 4);
+    let mut up = a.upload_block(&[2, 3]).unwrap();
+    for p in block.chunks(1000) {
+        up.write(p).unwrap();
+    }
+    up.finish().unwrap();
+    assert_eq!(a.read_box(&[512..600, 768..900]).unwrap().as_bytes(), block.as_slice());
+    let mut up = a.upload_block(&[2, 3]).unwrap();
+    up.write(&vec![0; block.len()]).unwrap();
+    up.finish().unwrap();
+    assert!(!a.path().join("c/2/3").exists(), "an all-zero chunk is not stored");
+    assert!(a.read_box(&[512..600, 768..900]).unwrap().as_bytes().iter().all(|&b| b == 0));
+    assert!(matches!(a.upload_block(&[3, 0]), Err(StorageError::BlockIndex { .. })));
+}
