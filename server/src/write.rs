@@ -369,19 +369,105 @@ async fn put_array(state: &AppState, ctx: &Ctx, body: Body, block: bool) -> Resu
     } else {
         None
     };
-    let bytes = read_body(state, ctx, body).await?;
     let backend = w.backend.clone();
-    blocking(move || {
+    let upload = blocking(move || {
         let (storage, location) = backend.storage_for(&rec)?;
         let z = storage.open_array(&location, &structure).map_err(storage_error)?;
         match index {
-            Some(index) => z.write_block(&index, &bytes),
-            None => z.write_full(&bytes),
+            Some(index) => z.upload_block(&index),
+            None => z.upload_full(),
         }
         .map_err(storage_error)
     })
     .await?;
+    stream_upload(state, ctx, body, upload).await?;
     Ok(null_ok())
+}
+
+/// A piece of an array upload's body, or its end.
+enum UploadMsg {
+    Data(bytes::Bytes),
+    End,
+}
+
+/// Streams the body into `upload` as it arrives: a blocking thread writes the chunk files
+/// while the next bytes are received, and holds a few MiB rather than the whole body. The
+/// length is checked against `Content-Length` before the first byte, and the upload only
+/// finishes (renames its chunks into place) once the whole body came; a body that breaks
+/// off leaves the array as it was.
+async fn stream_upload(
+    state: &AppState,
+    ctx: &Ctx,
+    body: Body,
+    upload: tessera_storage::ArrayUpload,
+) -> Result<(), AppError> {
+    let limit = state.limits.max_request_bytes;
+    if upload.expected_len() > limit {
+        return Err(AppError::PayloadTooLarge(format!("The request body exceeds {limit} bytes.")));
+    }
+    let declared = ctx
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if let Some(n) = declared {
+        upload.check_len(n).map_err(storage_error)?;
+    }
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<UploadMsg>(16);
+    let writer = tokio::task::spawn_blocking(move || {
+        let mut upload = upload;
+        while let Some(msg) = receiver.blocking_recv() {
+            match msg {
+                UploadMsg::Data(bytes) => upload.write(&bytes)?,
+                UploadMsg::End => return upload.finish().map(|()| true),
+            }
+        }
+        // The body broke off: dropping the upload removes what it wrote.
+        Ok(false)
+    });
+    let mut frames = body.into_data_stream();
+    // Why the body is refused, when it is (a 400 whatever the writer says).
+    let mut broken = None;
+    let mut received = 0usize;
+    while let Some(frame) = futures::StreamExt::next(&mut frames).await {
+        match frame {
+            Ok(data) => {
+                received += data.len();
+                if let Some(n) = declared.filter(|&n| received > n) {
+                    broken = Some(format!("The request body is longer than its Content-Length ({n})."));
+                    break;
+                }
+                // A closed channel: the writer stopped at an error, reported below.
+                if sender.send(UploadMsg::Data(data)).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                broken = Some(format!("The request body could not be read whole: {e}"));
+                break;
+            }
+        }
+    }
+    if broken.is_none()
+        && let Some(n) = declared.filter(|&n| received < n)
+    {
+        broken = Some(format!("The request body could not be read whole: {received} of {n} bytes arrived."));
+    }
+    if broken.is_none() {
+        let _ = sender.send(UploadMsg::End).await;
+    }
+    drop(sender);
+    let written = writer
+        .await
+        .map_err(|e| AppError::Internal(format!("the upload's writer failed: {e}")))?
+        .map_err(storage_error);
+    if let Some(why) = broken {
+        return Err(AppError::BadRequest(why));
+    }
+    match written? {
+        true => Ok(()),
+        false => Err(AppError::BadRequest("The request body could not be read whole.".into())),
+    }
 }
 
 /// Record batches from an Arrow IPC file (what the client sends) or stream body.
