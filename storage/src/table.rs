@@ -244,16 +244,26 @@ impl ParquetTable {
             .with_max_row_group_rows(WRITE_ROW_GROUP_ROWS);
         let parquet = |e: ParquetWriteError| StorageError::Parquet(ParquetError::External(Box::new(e)));
         let path = self.partition_path(i);
+        // The partition being replaced keeps a second, temporary name until the new one is in
+        // place, and is unlinked from there afterwards, off the caller's thread: a rename over
+        // the last name of a file frees its blocks, which took 8-10 ms of a 36 MB partition's
+        // upload on ext4. (A crash in between leaves a `.tmp-` file for the sweep.)
+        let replaced = self.inner.dir.join(fsutil::tmp_name());
+        let kept = std::fs::hard_link(&path, &replaced).is_ok();
         // Row groups reach the file as they are encoded (in pieces of megabytes) and the disk
         // starts on them at once, so the fsync before the rename waits for the tail only.
-        fsutil::write_atomic(&path, |file| {
+        let written = fsutil::write_atomic(&path, |file| {
             let mut writer = options.build(fsutil::EarlyWriteback::new(&*file), &schema).map_err(parquet)?;
             for b in &batches {
                 writer.write(b).map_err(parquet)?;
             }
             writer.finish().map_err(parquet)?;
             Ok(())
-        })?;
+        });
+        if kept {
+            remove_in_background(replaced);
+        }
+        written?;
         let mut stored = self.inner.stored.write().unwrap_or_else(|p| p.into_inner());
         if stored.is_none() {
             *stored = Some(schema);
@@ -320,6 +330,19 @@ impl ParquetTable {
     /// Bytes on disk (all partition files).
     pub fn byte_size(&self) -> u64 {
         fsutil::dir_size(&self.inner.dir)
+    }
+}
+
+/// Removes the file `path` on a thread of its own (on this one if none can be started),
+/// ignoring errors: it is a temporary name, which the sweep removes otherwise.
+fn remove_in_background(path: PathBuf) {
+    let remove = |p: &Path| drop(std::fs::remove_file(p));
+    let spawned = std::thread::Builder::new().name("tessera-unlink".into()).spawn({
+        let path = path.clone();
+        move || remove(&path)
+    });
+    if spawned.is_err() {
+        remove(&path);
     }
 }
 
@@ -545,6 +568,43 @@ mod tests {
         check_parquet_schema(&Schema::new(vec![Field::new("c", T::Utf8, true)])).unwrap();
         let none = check_parquet_schema(&Schema::empty()).unwrap_err();
         assert!(none.is_client_error() && none.to_string().contains("at least one column"), "{none}");
+    }
+
+    #[test]
+    fn a_rewrite_replaces_the_partition_and_then_unlinks_the_old_one() {
+        use arrow::array::Int64Array;
+        use arrow::datatypes::DataType;
+        let dir = tempfile::tempdir().unwrap();
+        let st = crate::Storage::open(dir.path()).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
+        let t = st.create_table("t", schema.clone(), 1).unwrap();
+        let batch =
+            |v: Vec<i64>| RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(v))]).unwrap();
+        let rows = |f: File| {
+            let r = ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap();
+            r.map(|b| b.unwrap().num_rows()).sum::<usize>()
+        };
+        t.write_partition(0, &[batch(vec![1, 2, 3])]).unwrap();
+        let reader_of_old = File::open(t.partition_path(0)).unwrap();
+        t.write_partition(0, &[batch(vec![4])]).unwrap();
+        assert_eq!(rows(File::open(t.partition_path(0)).unwrap()), 1);
+        assert_eq!(rows(reader_of_old), 3);
+        let names = || {
+            let mut n: Vec<String> = std::fs::read_dir(t.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while names().iter().any(|n| n.starts_with(fsutil::TMP_PREFIX))
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(!names().iter().any(|n| n.starts_with(fsutil::TMP_PREFIX)), "{:?}", names());
+        assert!(names().contains(&"partition-0.parquet".to_string()));
     }
 
     #[test]
