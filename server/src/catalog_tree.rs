@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use tessera_catalog::{Catalog, CatalogError, Family, NodeRecord};
 use tessera_core::table::{BatchStream, IterStream};
 use tessera_core::{ArrayStructure, EncodeError, NdArray};
-use tessera_storage::{ParquetTable, PartitionCache, Storage, StorageError, ZarrArray};
+use tessera_storage::{ChunkCursors, ParquetTable, PartitionCache, Storage, StorageError, ZarrArray};
 
 use crate::error::AppError;
 use crate::search::{Filter, SortKey};
@@ -147,6 +147,7 @@ impl CatalogBackend {
                         open: OnceLock::new(),
                         cache: Mutex::new(None),
                         ahead: Mutex::new(None),
+                        cursors: ChunkCursors::default(),
                     }))
                 }
                 Family::Table => {
@@ -356,6 +357,8 @@ struct CatalogArray {
     open: OnceLock<ZarrArray>,
     cache: Mutex<Option<CachedBox>>,
     ahead: Mutex<Option<Prefetch>>,
+    /// Chunk readers kept between reads, for arrays read in place.
+    cursors: ChunkCursors,
 }
 
 impl CatalogArray {
@@ -416,6 +419,13 @@ impl ArrayData for CatalogArray {
     }
 
     fn read_box(&self, ranges: &[Range<usize>]) -> Result<NdArray, EncodeError> {
+        let zarr = self.zarr()?;
+        if zarr.reads_in_place() {
+            // Read exactly the box, each chunk continuing where the previous box left it:
+            // no widening, no copy of a whole chunk, and the next slab is read while this
+            // one is sent.
+            return zarr.read_box_with(ranges, &self.cursors).map_err(input);
+        }
         let aligned = chunk_aligned(&self.structure, ranges);
         let bytes = tessera_core::array::byte_count(
             &self.structure.data_type,

@@ -57,6 +57,7 @@ enum Piece<'a> {
 
 impl ChunkContent<'_> {
     /// The chunk's length in bytes.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.chunk.iter().product::<usize>() * self.itemsize
     }
@@ -134,17 +135,10 @@ impl ChunkContent<'_> {
     }
 
     /// Writes the whole content to `out`.
-    pub(crate) fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
+    pub(crate) fn write_to(&self, out: &mut dyn ContentSink) -> io::Result<()> {
         self.for_each_piece(|piece| match piece {
             Piece::Bytes(b) => out.write_all(b),
-            Piece::Zeros(mut n) => {
-                while n > 0 {
-                    let k = n.min(ZEROS.len());
-                    out.write_all(&ZEROS[..k])?;
-                    n -= k;
-                }
-                Ok(())
-            }
+            Piece::Zeros(n) => out.write_zeros(n),
         })
     }
 
@@ -157,16 +151,23 @@ impl ChunkContent<'_> {
         .is_ok()
     }
 
-    /// Up to [`SAMPLE_WINDOWS`] × [`SAMPLE_WINDOW`] bytes spread evenly over the content (the
-    /// whole content when it is smaller).
+    /// Up to [`SAMPLE_WINDOWS`] × [`SAMPLE_WINDOW`] bytes spread evenly over the content's
+    /// data (padding left out: it costs nothing either way, see [`ContentSink::write_zeros`]);
+    /// all of it when it is smaller.
     fn sample(&self) -> Vec<u8> {
-        let len = self.len();
-        let windows: Vec<(usize, usize)> = if len <= SAMPLE_WINDOWS * SAMPLE_WINDOW {
-            vec![(0, len)]
+        let mut data = 0usize;
+        let _ = self.for_each_piece(|piece| {
+            if let Piece::Bytes(b) = piece {
+                data += b.len();
+            }
+            Ok::<(), ()>(())
+        });
+        let windows: Vec<(usize, usize)> = if data <= SAMPLE_WINDOWS * SAMPLE_WINDOW {
+            vec![(0, data)]
         } else {
             (0..SAMPLE_WINDOWS)
                 .map(|k| {
-                    let s = k * (len - SAMPLE_WINDOW) / (SAMPLE_WINDOWS - 1);
+                    let s = k * (data - SAMPLE_WINDOW) / (SAMPLE_WINDOWS - 1);
                     (s, s + SAMPLE_WINDOW)
                 })
                 .collect()
@@ -174,20 +175,14 @@ impl ChunkContent<'_> {
         let mut out = Vec::with_capacity(windows.iter().map(|(s, e)| e - s).sum());
         let mut pos = 0usize;
         let _ = self.for_each_piece(|piece| {
-            let n = match piece {
-                Piece::Bytes(b) => b.len(),
-                Piece::Zeros(n) => n,
-            };
+            let Piece::Bytes(b) = piece else { return Ok(()) };
             for &(s, e) in &windows {
-                let (lo, hi) = (s.max(pos), e.min(pos + n));
+                let (lo, hi) = (s.max(pos), e.min(pos + b.len()));
                 if lo < hi {
-                    match piece {
-                        Piece::Bytes(b) => out.extend_from_slice(&b[lo - pos..hi - pos]),
-                        Piece::Zeros(_) => out.resize(out.len() + (hi - lo), 0),
-                    }
+                    out.extend_from_slice(&b[lo - pos..hi - pos]);
                 }
             }
-            pos += n;
+            pos += b.len();
             // Stop once past the last window.
             if windows.last().is_some_and(|&(_, e)| pos >= e) { Err(()) } else { Ok(()) }
         });
@@ -234,10 +229,37 @@ fn raw_frame_header(len: u64) -> [u8; 14] {
 
 /// A zstd block header: 21 bits of size, 2 bits of type (0: raw), 1 bit "last block".
 fn raw_block_header(size: usize, last: bool) -> [u8; 3] {
-    let v = ((size as u32) << 3) | u32::from(last);
+    block_header(size, 0, last)
+}
+
+/// The header of an RLE block (type 1): `size` copies of the one byte that follows.
+fn rle_block_header(size: usize, last: bool) -> [u8; 3] {
+    block_header(size, 1, last)
+}
+
+fn block_header(size: usize, kind: u32, last: bool) -> [u8; 3] {
+    let v = ((size as u32) << 3) | (kind << 1) | u32::from(last);
     let b = v.to_le_bytes();
     [b[0], b[1], b[2]]
 }
+
+/// Where a chunk's content goes: bytes, and runs of zeros (padding), which a sink may store
+/// without writing them.
+pub(crate) trait ContentSink: Write {
+    /// Writes `n` zero bytes.
+    fn write_zeros(&mut self, mut n: usize) -> io::Result<()> {
+        while n > 0 {
+            let k = n.min(ZEROS.len());
+            self.write_all(&ZEROS[..k])?;
+            n -= k;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> ContentSink for zstd::stream::write::Encoder<'_, W> {}
+
+impl ContentSink for Vec<u8> {}
 
 /// Writes a zstd frame of exactly `len` bytes of content, in raw blocks.
 pub(crate) struct RawFrameWriter<W: Write> {
@@ -270,6 +292,41 @@ impl<W: Write> RawFrameWriter<W> {
             self.out.write_all(&raw_block_header(0, true))?;
         }
         Ok(self.out)
+    }
+}
+
+impl<W: Write> ContentSink for RawFrameWriter<W> {
+    /// Zeros that run to the end of the frame (padding past the array's last row) fill the
+    /// current block, then take one RLE block of 4 bytes per 128 KiB rather than the bytes
+    /// themselves. Other zeros are written as bytes.
+    fn write_zeros(&mut self, mut n: usize) -> io::Result<()> {
+        let to_end = self.block_left as u64 + self.remaining;
+        if n as u64 != to_end {
+            while n > 0 {
+                let k = n.min(ZEROS.len());
+                self.write_all(&ZEROS[..k])?;
+                n -= k;
+            }
+            return Ok(());
+        }
+        while self.block_left > 0 {
+            let k = self.block_left.min(ZEROS.len());
+            self.write_all(&ZEROS[..k])?;
+        }
+        while self.remaining > 0 {
+            let size = self.remaining.min(BLOCK as u64) as usize;
+            self.remaining -= size as u64;
+            let last = self.remaining == 0;
+            if size == 1 {
+                // As large as a raw block of one byte, which keeps the layout unambiguous.
+                self.out.write_all(&raw_block_header(1, last))?;
+                self.out.write_all(&[0])?;
+            } else {
+                self.out.write_all(&rle_block_header(size, last))?;
+                self.out.write_all(&[0])?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -309,27 +366,39 @@ pub(crate) struct RawChunkReader {
     file: File,
     len: u64,
     pos: u64,
-    /// The last block whose header was checked.
-    checked: Option<u64>,
+    /// Blocks before this one are raw; the rest are RLE blocks of zeros (trailing padding).
+    raw_blocks: u64,
+    /// The last block whose header was checked, and whether it is raw.
+    checked: Option<(u64, bool)>,
 }
 
 #[cfg(unix)]
 impl RawChunkReader {
-    /// `Some` when `file` holds exactly a raw-block frame of `len` content bytes (header and
-    /// file length as [`RawFrameWriter`] writes them); `None` for any other file (a
-    /// compressed frame: decode it with zstd). The file's position is not moved.
+    /// `Ok` when `file` holds a frame of `len` content bytes laid out as [`RawFrameWriter`]
+    /// writes it (its header, and a file length that fits some number of raw blocks followed
+    /// by RLE blocks); `Err(file)` for any other file (a compressed frame: decode it with
+    /// zstd). The file's position is not moved.
     pub(crate) fn open(file: File, len: u64) -> io::Result<Result<Self, File>> {
         use std::os::unix::fs::FileExt;
         let blocks = len.div_ceil(BLOCK as u64).max(1);
-        let expected_size = 14 + 3 * blocks + len;
+        let size = file.metadata()?.len();
+        // All raw: header, 3 bytes per block, the content. The first k raw and the rest RLE
+        // (k < blocks, so the raw ones are whole): 4 bytes per RLE block.
+        let raw_blocks = if size == 14 + 3 * blocks + len {
+            blocks
+        } else {
+            match size.checked_sub(14 + 4 * blocks) {
+                Some(extra) if extra % (BLOCK as u64 - 1) == 0 && extra / (BLOCK as u64 - 1) < blocks => {
+                    extra / (BLOCK as u64 - 1)
+                }
+                _ => return Ok(Err(file)),
+            }
+        };
         let mut header = [0u8; 14];
-        if file.metadata()?.len() != expected_size || file.read_exact_at(&mut header, 0).is_err() {
+        if file.read_exact_at(&mut header, 0).is_err() || header != raw_frame_header(len) {
             return Ok(Err(file));
         }
-        if header != raw_frame_header(len) {
-            return Ok(Err(file));
-        }
-        Ok(Ok(RawChunkReader { file, len, pos: 0, checked: None }))
+        Ok(Ok(RawChunkReader { file, len, pos: 0, raw_blocks, checked: None }))
     }
 
     /// Skips `n` content bytes.
@@ -347,25 +416,46 @@ impl RawChunkReader {
         if self.pos + dst.len() as u64 > self.len {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
-        let block_span = BLOCK as u64 + 3;
+        let raw_span = BLOCK as u64 + 3;
         while !dst.is_empty() {
             let (block, within) = (self.pos / BLOCK as u64, (self.pos % BLOCK as u64) as usize);
-            let start = 14 + block * block_span;
-            if self.checked != Some(block) {
-                let size = (self.len - block * BLOCK as u64).min(BLOCK as u64) as usize;
-                let mut h = [0u8; 3];
-                self.file.read_exact_at(&mut h, start)?;
-                if h != raw_block_header(size, block * (BLOCK as u64) + size as u64 == self.len) {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("raw block {block}'s header is {h:?}"),
-                    ));
+            let start =
+                14 + block.min(self.raw_blocks) * raw_span + block.saturating_sub(self.raw_blocks) * 4;
+            let raw = match self.checked {
+                Some((b, raw)) if b == block => raw,
+                _ => {
+                    let size = (self.len - block * BLOCK as u64).min(BLOCK as u64) as usize;
+                    let last = block * (BLOCK as u64) + size as u64 == self.len;
+                    let mut h = [0u8; 4];
+                    let n = if block < self.raw_blocks && size > 1 { 3 } else { 4 };
+                    self.file.read_exact_at(&mut h[..n], start)?;
+                    // A last block of one byte is as long raw as RLE: either may be there.
+                    let raw = if h[..3] == raw_block_header(size, last)
+                        && (block < self.raw_blocks || size == 1)
+                    {
+                        true
+                    } else if h[..3] == rle_block_header(size, last) && h[3] == 0 && block >= self.raw_blocks
+                    {
+                        false
+                    } else {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!(
+                                "block {block}'s header is {h:?}, not that of a raw block or a zero RLE block"
+                            ),
+                        ));
+                    };
+                    self.checked = Some((block, raw));
+                    raw
                 }
-                self.checked = Some(block);
-            }
+            };
             let n = dst.len().min(BLOCK - within);
             let (now, rest) = dst.split_at_mut(n);
-            self.file.read_exact_at(now, start + 3 + within as u64)?;
+            if raw {
+                self.file.read_exact_at(now, start + 3 + within as u64)?;
+            } else {
+                now.fill(0);
+            }
             self.pos += n as u64;
             dst = rest;
         }
@@ -524,8 +614,52 @@ mod tests {
             let c = content(src, &shape, &[0, 0], &[1024, 128], &[1024, 128], 8);
             assert_eq!(c.compressible(-1), compressible);
         }
-        // Random bytes, but only a corner of the chunk: the sample sees the padding.
+        // Random bytes in a corner of the chunk: judged on the data, not on the padding.
         let c = content(&random, &shape, &[0, 0], &[1024, 16], &[1024, 128], 8);
-        assert!(c.compressible(-1));
+        assert!(!c.compressible(-1));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn trailing_zeros_become_rle_blocks_and_read_back() {
+        // Content lengths with a last block whole, partial, or of one byte; trailing zeros
+        // starting mid-block, at a block boundary, or covering everything.
+        let dir = tempfile::tempdir().unwrap();
+        for (len, data) in [
+            (5 * BLOCK, 2 * BLOCK + 100),
+            (5 * BLOCK + 77, 3 * BLOCK),
+            (4 * BLOCK + 1, BLOCK - 1),
+            (3 * BLOCK, 0),
+            (1000, 10),
+        ] {
+            let bytes: Vec<u8> = (0..data).map(|i| (i % 251) as u8 + 1).collect();
+            let mut frame = Vec::new();
+            let mut w = RawFrameWriter::new(&mut frame, len as u64).unwrap();
+            w.write_all(&bytes).unwrap();
+            w.write_zeros(len - data).unwrap();
+            w.finish().unwrap();
+            let mut want = bytes.clone();
+            want.resize(len, 0);
+            assert_eq!(zstd::stream::decode_all(&frame[..]).unwrap(), want, "{len} {data}");
+            assert!(
+                frame.len() < data + 14 + 4 * len.div_ceil(BLOCK) + BLOCK,
+                "{len} {data}: {}",
+                frame.len()
+            );
+            let path = dir.path().join(format!("{len}-{data}"));
+            std::fs::write(&path, &frame).unwrap();
+            let mut r = RawChunkReader::open(File::open(&path).unwrap(), len as u64).unwrap().ok().unwrap();
+            r.skip(data.saturating_sub(5)).unwrap();
+            let mut got = vec![9; len - data.saturating_sub(5)];
+            r.read_exact(&mut got).unwrap();
+            assert_eq!(got, want[data.saturating_sub(5)..], "{len} {data}");
+        }
+        // Zeros that do not run to the end are written as bytes.
+        let mut frame = Vec::new();
+        let mut w = RawFrameWriter::new(&mut frame, 3 * BLOCK as u64).unwrap();
+        w.write_zeros(2 * BLOCK).unwrap();
+        w.write_all(&[1; BLOCK]).unwrap();
+        w.finish().unwrap();
+        assert_eq!(frame.len(), 14 + 9 + 3 * BLOCK);
     }
 }

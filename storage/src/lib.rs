@@ -139,7 +139,7 @@ pub use error::StorageError;
 pub use pool::PooledBuffer;
 pub use table::{ParquetTable, READ_BATCH_ROWS, WRITE_ROW_GROUP_ROWS, is_index_column};
 pub use upload::ArrayUpload;
-pub use zarr::ZarrArray;
+pub use zarr::{ChunkCursors, ZarrArray};
 
 /// The longest location accepted, in bytes.
 const MAX_LOCATION_LEN: usize = 1024;

@@ -11,12 +11,12 @@
 //! array as it was.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter};
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
 use crate::StorageError;
-use crate::chunk_file::{ChunkContent, RawFrameWriter, ZEROS};
+use crate::chunk_file::{ChunkContent, ContentSink, RawFrameWriter};
 use crate::fsutil::{self, EarlyWriteback};
 use crate::zarr::ZarrArray;
 
@@ -24,7 +24,7 @@ use crate::zarr::ZarrArray;
 /// or the rest of a band): enough for a good compressibility sample and few calls per chunk.
 const FEED_BYTES: usize = 4 << 20;
 
-/// The zstd level of chunks that are mostly padding past the array's edge.
+/// The zstd level of chunks whose rows are mostly padding past the array's edge.
 const PADDING_LEVEL: i32 = -7;
 
 /// A chunk's file being written: through zstd, or as raw blocks.
@@ -34,7 +34,7 @@ enum Sink {
 }
 
 impl Sink {
-    fn writer(&mut self) -> &mut dyn Write {
+    fn writer(&mut self) -> &mut dyn ContentSink {
         match self {
             Sink::Zstd(z) => z,
             Sink::Raw(r) => r,
@@ -428,14 +428,17 @@ impl StreamUpload {
                 Some(s) => s,
                 None => {
                     let full: usize = plan.chunk.iter().product::<usize>() * plan.itemsize;
-                    // The chunk's share of real (not padding) elements: a chunk mostly of
-                    // padding is compressed whatever its data (zero runs cost zstd little).
-                    let real: usize = band_rows * c.region.iter().product::<usize>() * plan.itemsize;
-                    let padding = real * 4 < full * 3;
-                    let compress = padding || content.compressible(plan.level);
-                    // Mostly padding: zstd's faster levels still fold the zero runs into a
-                    // few bytes, and skip through the data part sooner.
-                    let level = if padding { PADDING_LEVEL.min(plan.level) } else { plan.level };
+                    // Padding past the array's last row is one hole at the end of a raw chunk,
+                    // which costs nothing. Padding inside the rows (past the edge of an inner
+                    // dimension) comes in short runs, one per row: as holes it would cut the
+                    // file into as many extents (slow to write back), as zeros inflate it. Where
+                    // it would add more than a quarter to the data, the chunk is compressed,
+                    // at a fast level that still folds the runs into a few bytes.
+                    let slab_data = c.region.iter().product::<usize>() * plan.itemsize;
+                    let inner_padding = band_rows * (full / plan.chunk[0] - slab_data);
+                    let padded = inner_padding * 4 > band_rows * slab_data;
+                    let compress = padded || content.compressible(plan.level);
+                    let level = if padded { PADDING_LEVEL.min(plan.level) } else { plan.level };
                     let file = File::create_new(&c.tmp).map_err(StorageError::io("create", &c.tmp))?;
                     self.temporaries.push(c.tmp.clone());
                     let out = BufWriter::with_capacity(1 << 20, EarlyWriteback::new(file));
@@ -452,7 +455,7 @@ impl StreamUpload {
                     c.sink.insert(sink)
                 }
             };
-            content.write_to(&mut sink.writer()).map_err(StorageError::io("write", &c.tmp))?;
+            content.write_to(sink.writer()).map_err(StorageError::io("write", &c.tmp))?;
         }
         self.next_slab += slabs;
         Ok(())
@@ -506,12 +509,7 @@ impl StreamUpload {
         for c in chunks {
             let Some(mut sink) = c.sink else { continue };
             let werr = |e: io::Error| StorageError::io("write", &c.tmp)(e);
-            let mut pad = (plan.chunk[0] - rows) * row_bytes;
-            while pad > 0 {
-                let n = pad.min(ZEROS.len());
-                sink.writer().write_all(&ZEROS[..n]).map_err(werr)?;
-                pad -= n;
-            }
+            sink.writer().write_zeros((plan.chunk[0] - rows) * row_bytes).map_err(werr)?;
             let file = sink.finish().map_err(werr)?;
             files.push((file, Finished { path: c.path, tmp: c.tmp, nonzero: c.nonzero }));
         }

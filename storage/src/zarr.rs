@@ -495,6 +495,35 @@ impl ZarrArray {
     /// [`StorageError::Box`] when the number of ranges is not the number of dimensions or a
     /// range falls outside the shape (or is reversed); I/O or Zarr errors otherwise.
     pub fn read_box(&self, ranges: &[Range<usize>]) -> Result<NdArray, StorageError> {
+        self.read_box_inner(ranges, None)
+    }
+
+    /// [`ZarrArray::read_box`] for a sequence of boxes read in order along the first axis
+    /// (an export's slabs): chunk readers are kept in `cursors` between boxes, so a chunk that
+    /// several boxes cross is decoded once rather than from its start for each.
+    ///
+    /// # Errors
+    /// As [`ZarrArray::read_box`].
+    pub fn read_box_with(
+        &self,
+        ranges: &[Range<usize>],
+        cursors: &ChunkCursors,
+    ) -> Result<NdArray, StorageError> {
+        self.read_box_inner(ranges, Some(cursors))
+    }
+
+    /// Whether boxes are read straight from the chunk files (tessera's own layout) rather
+    /// than through zarrs: then any box costs about what it holds, and callers need not widen
+    /// reads to whole chunks.
+    pub fn reads_in_place(&self) -> bool {
+        self.inner.direct
+    }
+
+    fn read_box_inner(
+        &self,
+        ranges: &[Range<usize>],
+        cursors: Option<&ChunkCursors>,
+    ) -> Result<NdArray, StorageError> {
         let s = &self.inner.structure;
         if ranges.len() != s.shape.len()
             || ranges.iter().zip(&s.shape).any(|(r, &d)| r.start > r.end || r.end > d)
@@ -507,7 +536,7 @@ impl ZarrArray {
                 .map_err(|e| StorageError::Structure { reason: e.to_string() });
         }
         let raw = if self.inner.direct {
-            crate::pool::into_buffer(self.read_box_direct(ranges, &out_shape)?)
+            crate::pool::into_buffer(self.read_box_direct(ranges, &out_shape, cursors)?)
         } else {
             let subset = ArraySubset::new_with_ranges(
                 &ranges.iter().map(|r| r.start as u64..r.end as u64).collect::<Vec<_>>(),
@@ -525,7 +554,12 @@ impl ZarrArray {
     /// skipping what the box does not need): no buffer of a whole chunk, encoded or decoded,
     /// and chunks read in parallel (one thread per core). Missing chunks read as zeros (the
     /// fill value).
-    fn read_box_direct(&self, ranges: &[Range<usize>], out_shape: &[usize]) -> Result<Vec<u8>, StorageError> {
+    fn read_box_direct(
+        &self,
+        ranges: &[Range<usize>],
+        out_shape: &[usize],
+        cursors: Option<&ChunkCursors>,
+    ) -> Result<Vec<u8>, StorageError> {
         let itemsize = self.inner.structure.data_type.itemsize();
         let chunk = &self.inner.chunk_shape;
         let len = out_shape.iter().product::<usize>() * itemsize;
@@ -539,20 +573,24 @@ impl ZarrArray {
         let target = OutPtr(out.as_mut_ptr(), len);
         self.in_parallel(nchunks, "a reader", |i| {
             let idx: Vec<usize> = unravel(i, &counts).iter().zip(&first).map(|(&k, &f)| k + f).collect();
-            self.decode_chunk_into(&idx, ranges, out_shape, &target)
+            self.decode_chunk_into(&idx, ranges, out_shape, &target, cursors)
         })?;
         Ok(out)
     }
 
     /// Decodes chunk `idx` and writes its part inside the box `ranges` into `out` (the box's
-    /// C-order bytes, shape `out_shape`). Rows (along the last dimension) of the chunk are
-    /// read from the decoder in order; decoding stops after the last row the box needs.
+    /// C-order bytes, shape `out_shape`). The rows (along the last dimension) the box needs are
+    /// read in order, skipping between them; decoding stops after the last one. With
+    /// `cursors`, the chunk's reader is taken from there if it has not passed the first byte
+    /// needed, and left there for the next box (a box further along the first axis continues
+    /// where this one stopped, rather than decoding the chunk from its start again).
     fn decode_chunk_into(
         &self,
         idx: &[usize],
         ranges: &[Range<usize>],
         out_shape: &[usize],
         out: &OutPtr,
+        cursors: Option<&ChunkCursors>,
     ) -> Result<(), StorageError> {
         let itemsize = self.inner.structure.data_type.itemsize();
         let chunk = &self.inner.chunk_shape;
@@ -563,11 +601,14 @@ impl ZarrArray {
             reason: format!("the chunk does not decode as zstd of {chunk:?} elements: {e}"),
         };
         let content_len = (chunk.iter().product::<usize>() * itemsize) as u64;
-        let mut reader = match std::fs::File::open(&path) {
-            Ok(f) => ChunkReader::open(f, content_len).map_err(corrupt)?,
-            // Never written (or all zeros): its part of the box is the fill value, 0.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ChunkReader::Missing,
-            Err(e) => return Err(StorageError::io("open", &path)(e)),
+        let open = || -> Result<Cursor, StorageError> {
+            let reader = match std::fs::File::open(&path) {
+                Ok(f) => ChunkReader::open(f, content_len).map_err(corrupt)?,
+                // Never written (or all zeros): its part of the box is the fill value, 0.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => ChunkReader::Missing,
+                Err(e) => return Err(StorageError::io("open", &path)(e)),
+            };
+            Ok(Cursor { reader, pos: 0 })
         };
         // The part of the box in this chunk, in chunk coordinates, and where it goes.
         let origin: Vec<usize> = idx.iter().zip(chunk).map(|(&i, &c)| i * c).collect();
@@ -576,59 +617,119 @@ impl ZarrArray {
             ranges.iter().zip(&origin).zip(chunk).map(|((r, &o), &c)| r.end.min(o + c) - o).collect();
         let row = chunk[nd - 1] * itemsize;
         let (skip_front, take) = (lo[nd - 1] * itemsize, (hi[nd - 1] - lo[nd - 1]) * itemsize);
-        let skip_back = row - skip_front - take;
+        // Content offset of chunk row `at` (outer-dimension indices, chunk coordinates).
+        let row_offset = |at: &[usize]| -> u64 {
+            let mut linear = 0;
+            for (k, &a) in at.iter().enumerate() {
+                linear = linear * chunk[k] + a;
+            }
+            (linear * row + skip_front) as u64
+        };
         // Output strides, in elements.
         let mut strides = vec![1usize; nd];
         for k in (0..nd - 1).rev() {
             strides[k] = strides[k + 1] * out_shape[k + 1];
         }
-        // Rows of the chunk in C order: an odometer over the outer dimensions (in chunk
-        // coordinates), from the first row to the last row of the box part.
-        let mut at = vec![0usize; nd - 1];
-        let last: Vec<usize> = hi[..nd - 1].iter().map(|&h| h - 1).collect();
+        let first_needed = row_offset(&lo[..nd - 1]);
+        let mut cursor = match cursors.and_then(|c| c.take(idx)) {
+            Some(c) if c.pos <= first_needed => c,
+            _ => open()?,
+        };
+        // The rows of the box part in C order: an odometer over the outer dimensions.
+        let mut at: Vec<usize> = lo[..nd - 1].to_vec();
         loop {
-            let inside = at.iter().zip(&lo).zip(&hi).all(|((&a, &l), &h)| l <= a && a < h);
-            if inside {
-                reader.skip(skip_front).map_err(corrupt)?;
-                let mut offset = lo[nd - 1] + origin[nd - 1] - ranges[nd - 1].start;
-                for k in 0..nd - 1 {
-                    offset += (at[k] + origin[k] - ranges[k].start) * strides[k];
-                }
-                let start = offset * itemsize;
-                if start + take > out.1 {
-                    // Unreachable: the part of the box in a chunk lies in the box.
-                    return Err(StorageError::Corrupt {
-                        path: path.clone(),
-                        reason: "a chunk row outside the box".into(),
-                    });
-                }
-                // SAFETY: `out.0` points to `out.1` bytes that outlive this call (the caller
-                // holds the vector until every thread is joined); [start, start + take) is in
-                // bounds (checked above) and belongs to this chunk's part of the box, which no
-                // other chunk (so no other thread) writes, and nothing reads it meanwhile.
-                let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(start), take) };
-                // Every byte is written: the buffer may be a reused one.
-                reader.read_exact(dst).map_err(corrupt)?;
-                if at == last {
-                    return Ok(());
-                }
-                reader.skip(skip_back).map_err(corrupt)?;
-            } else {
-                reader.skip(row).map_err(corrupt)?;
+            let offset = row_offset(&at);
+            cursor.skip_to(offset).map_err(corrupt)?;
+            let mut out_offset = lo[nd - 1] + origin[nd - 1] - ranges[nd - 1].start;
+            for k in 0..nd - 1 {
+                out_offset += (at[k] + origin[k] - ranges[k].start) * strides[k];
             }
-            // Next row.
+            let start = out_offset * itemsize;
+            if start + take > out.1 {
+                // Unreachable: the part of the box in a chunk lies in the box.
+                return Err(StorageError::Corrupt {
+                    path: path.clone(),
+                    reason: "a chunk row outside the box".into(),
+                });
+            }
+            // SAFETY: `out.0` points to `out.1` bytes that outlive this call (the caller
+            // holds the vector until every thread is joined); [start, start + take) is in
+            // bounds (checked above) and belongs to this chunk's part of the box, which no
+            // other chunk (so no other thread) writes, and nothing reads it meanwhile.
+            let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add(start), take) };
+            // Every byte is written: the buffer may be a reused one.
+            cursor.read_exact(dst).map_err(corrupt)?;
+            // Next row of the box part.
             let mut k = nd - 1;
             loop {
                 if k == 0 {
+                    if let Some(c) = cursors {
+                        c.put(idx, cursor);
+                    }
                     return Ok(());
                 }
                 k -= 1;
                 at[k] += 1;
-                if at[k] < chunk[k] {
+                if at[k] < hi[k] {
                     break;
                 }
-                at[k] = 0;
+                at[k] = lo[k];
             }
+        }
+    }
+}
+
+/// A chunk's reader and its position in the chunk's content.
+struct Cursor {
+    reader: ChunkReader,
+    pos: u64,
+}
+
+impl Cursor {
+    fn skip_to(&mut self, offset: u64) -> std::io::Result<()> {
+        if offset < self.pos {
+            return Err(std::io::Error::other("a chunk reader cannot go back"));
+        }
+        self.reader.skip((offset - self.pos) as usize)?;
+        self.pos = offset;
+        Ok(())
+    }
+
+    fn read_exact(&mut self, dst: &mut [u8]) -> std::io::Result<()> {
+        self.reader.read_exact(dst)?;
+        self.pos += dst.len() as u64;
+        Ok(())
+    }
+}
+
+/// Chunk readers kept between the boxes of one sequential read (an export reading an array
+/// slab after slab along its first axis), for [`ZarrArray::read_box_with`]: each chunk is then
+/// decoded once, however many boxes cross it. At most [`ChunkCursors::MAX`] are kept (each
+/// holds a file and, for a compressed chunk, a decoder's buffers).
+#[derive(Default)]
+pub struct ChunkCursors {
+    open: std::sync::Mutex<std::collections::HashMap<Vec<usize>, Cursor>>,
+}
+
+impl std::fmt::Debug for ChunkCursors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.open.lock().map_or(0, |m| m.len());
+        f.debug_struct("ChunkCursors").field("open", &n).finish()
+    }
+}
+
+impl ChunkCursors {
+    /// The most chunk readers kept.
+    pub const MAX: usize = 64;
+
+    fn take(&self, idx: &[usize]) -> Option<Cursor> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).remove(idx)
+    }
+
+    fn put(&self, idx: &[usize], cursor: Cursor) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if open.len() < Self::MAX {
+            open.insert(idx.to_vec(), cursor);
         }
     }
 }

@@ -468,6 +468,10 @@ fn noisy_chunks_are_stored_raw_smooth_ones_compressed_and_zarrs_reads_both() {
         let stored = std::fs::metadata(a.path().join("c/0/0")).unwrap().len() as usize;
         if name == "noise" {
             assert_eq!(stored, 14 + 3 * chunk_bytes.div_ceil(128 << 10) + chunk_bytes);
+            // The edge chunk (3, 2) holds 232 x 188 of its 256 x 256: padding in every row,
+            // which is compressed away.
+            let edge = std::fs::metadata(a.path().join("c/3/2")).unwrap().len() as usize;
+            assert!(edge < 232 * 188 * 8 + 4096, "edge chunk stored in {edge} bytes");
         } else {
             assert!(stored < chunk_bytes / 10, "smooth chunk stored in {stored} bytes");
         }
@@ -551,4 +555,60 @@ fn interrupted_or_overlong_uploads_change_nothing() {
     assert!(!a.path().join("c/2/3").exists(), "an all-zero chunk is not stored");
     assert!(a.read_box(&[512..600, 768..900]).unwrap().as_bytes().iter().all(|&b| b == 0));
     assert!(matches!(a.upload_block(&[3, 0]), Err(StorageError::BlockIndex { .. })));
+}
+
+#[test]
+fn sequential_reads_with_cursors_equal_single_reads() {
+    // Compressed (smooth) and raw (noise) chunks; slabs along the first axis, whole-width and
+    // narrow, forwards, then a box that goes back (the chunk is opened again).
+    let dir = tempfile::tempdir().unwrap();
+    let st = Storage::open(dir.path()).unwrap();
+    let s = ArrayStructure::regular(DataType::Float64, vec![700, 3, 500], &[300, 2, 256]);
+    let n = 700 * 3 * 500;
+    let smooth: Vec<u8> = (0..n).flat_map(|i: usize| ((i / 1000) as f64).to_le_bytes()).collect();
+    for (name, bytes) in [("noise", noise(40, n * 8)), ("smooth", smooth)] {
+        let a = st.create_array(name, &s).unwrap();
+        a.write_full(&bytes).unwrap();
+        assert!(a.reads_in_place());
+        for cols in [0..500, 200..300, 499..500] {
+            let cursors = tessera_storage::ChunkCursors::default();
+            let mut rows: Vec<Range<usize>> = (0..700).step_by(97).map(|r| r..(r + 97).min(700)).collect();
+            rows.push(150..160);
+            rows.push(0..700);
+            for r in rows {
+                let b = [r.clone(), 1..3, cols.clone()];
+                let got = a.read_box_with(&b, &cursors).unwrap();
+                assert_eq!(
+                    got.as_bytes(),
+                    slice_box(&bytes, &[700, 3, 500], &b, 8).as_slice(),
+                    "{name} {b:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn padding_past_the_last_row_takes_no_room() {
+    // 300 x 512 float64 in chunks of 256 x 512: chunk (1, 0) holds 44 rows and 212 rows of
+    // padding (848 KiB of zeros): past the 128 KiB block where the data ends, a few bytes per
+    // 128 KiB.
+    let dir = tempfile::tempdir().unwrap();
+    let st = Storage::open(dir.path()).unwrap();
+    let s = ArrayStructure::regular(DataType::Float64, vec![300, 512], &[256, 512]);
+    let a = st.create_array("a", &s).unwrap();
+    let bytes = noise(50, 300 * 512 * 8);
+    a.write_full(&bytes).unwrap();
+    let stored = std::fs::metadata(a.path().join("c/1/0")).unwrap().len() as usize;
+    assert!(stored < 44 * 512 * 8 + (128 << 10) + 4096, "{stored}");
+    assert_eq!(a.read_box(&[0..300, 0..512]).unwrap().as_bytes(), bytes.as_slice());
+    assert_eq!(
+        a.read_box(&[290..300, 7..9]).unwrap().as_bytes(),
+        slice_box(&bytes, &[300, 512], &[290..300, 7..9], 8)
+    );
+    let store = std::sync::Arc::new(zarrs::filesystem::FilesystemStore::new(a.path()).unwrap());
+    let z = zarrs::array::Array::open(store, "/").unwrap();
+    let by_zarrs: zarrs::array::ArrayBytes<'static> =
+        z.retrieve_array_subset(&zarrs::array::ArraySubset::new_with_ranges(&[0..300, 0..512])).unwrap();
+    assert_eq!(&by_zarrs.into_fixed().unwrap()[..], bytes.as_slice());
 }
