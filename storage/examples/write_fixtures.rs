@@ -126,6 +126,18 @@ fn main() {
     let expected: Vec<u8> = expected.iter().flat_map(|v| v.to_le_bytes()).collect();
     arrays.push(record(&out, "blocks", &s, &[3, 4], &expected));
 
+    // Noise, stored as zstd raw blocks (chunks along the last row end in RLE blocks of
+    // zeros; chunks along the last column, mostly padding, are compressed), and a smooth ramp
+    // stored compressed: every layout the writer picks, each read back by zarr-python.
+    let s = ArrayStructure::regular(DataType::Float64, vec![300, 700], &[256, 256]);
+    let noise = values(&DataType::Float64, 300 * 700);
+    storage.create_array("noise", &s).unwrap().write_full(&noise).unwrap();
+    arrays.push(record(&out, "noise", &s, &[256, 256], &noise));
+    let s = ArrayStructure::regular(DataType::Float64, vec![300, 300], &[128, 128]);
+    let ramp: Vec<u8> = (0..300 * 300).flat_map(|i: usize| ((i / 40) as f64).to_le_bytes()).collect();
+    storage.create_array("ramp", &s).unwrap().write_full(&ramp).unwrap();
+    arrays.push(record(&out, "ramp", &s, &[128, 128], &ramp));
+
     // A 0-d array.
     let s = ArrayStructure::single_chunk(DataType::Float64, vec![]);
     storage.create_array("scalar", &s).unwrap().write_full(&2.5f64.to_le_bytes()).unwrap();

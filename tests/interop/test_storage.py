@@ -42,7 +42,7 @@ def manifest(fixtures: Path) -> dict:
 
 def test_manifest_lists_every_kind(manifest):
     locations = {a["location"] for a in manifest["arrays"]}
-    assert {"stacked_result", "blocks", "scalar"} <= locations
+    assert {"stacked_result", "blocks", "scalar", "noise", "ramp"} <= locations
     assert len([loc for loc in locations if loc.startswith("zoo/")]) >= 20
 
 
