@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{Method, header};
 use axum::response::Response;
@@ -24,7 +24,7 @@ use tessera_core::{
 use crate::api::Ctx;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::stream::respond;
+use crate::stream::{respond, respond_bytes};
 use crate::tree::{ArrayData, Node, NodeKind, SlicedSource, TableData, full_stream};
 
 /// `Content-Type` for a media type and its parameters (`; charset=utf-8` for text).
@@ -126,7 +126,36 @@ async fn export_array(state: &AppState, ctx: &Ctx, source: SlicedSource) -> Resu
     let spec = encoder.spec();
     check_buffered(state, spec, source.byte_len(), "Use slicing ('?slice=...') to request smaller chunks.")?;
     let ct = content_type(&spec.media_type, &params);
+    if spec.media_type.as_str() == "application/octet-stream" && spec.provider == "tessera-core" {
+        // Raw bytes are the rows themselves: hand the buffers they were read into to the
+        // socket, rather than copying them through the encoder's writer.
+        return respond_bytes(
+            &ct,
+            ctx.query.first("filename"),
+            Box::new(move |send| raw_rows(&source, send)),
+        )
+        .await;
+    }
     respond(&ct, ctx.query.first("filename"), Box::new(move |w| encoder.encode(&source, &params, w))).await
+}
+
+/// What the raw encoder writes (the C-order bytes, slab after slab), as owned pieces.
+fn raw_rows(
+    source: &SlicedSource,
+    send: &mut dyn FnMut(Bytes) -> std::io::Result<()>,
+) -> Result<(), EncodeError> {
+    /// Lends an array's buffer to `Bytes` (which frees it, or returns it to its pool, once sent).
+    struct Owner(arrow::buffer::Buffer);
+    impl AsRef<[u8]> for Owner {
+        fn as_ref(&self) -> &[u8] {
+            &self.0
+        }
+    }
+    for rows in tessera_core::encoder::row_slabs(source, tessera_core::raw::SLAB_BYTES) {
+        let slab = source.read_rows(rows)?;
+        send(Bytes::from_owner(Owner(slab.buffer().clone())))?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------- tables

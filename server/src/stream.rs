@@ -124,11 +124,52 @@ pub type Job = Box<dyn FnOnce(&mut dyn Write) -> Result<(), EncodeError> + Send 
 /// # Errors
 /// The job's error when it fails before its first byte (4xx for client mistakes).
 pub async fn respond(content_type: &str, filename: Option<&str>, job: Job) -> Result<Response, AppError> {
+    respond_with(content_type, filename, move |tx| {
+        let mut w = ChannelWriter { tx, buf: BytesMut::with_capacity(CHUNK_BYTES) };
+        job(&mut w).and_then(|()| w.flush().map_err(EncodeError::Io))
+    })
+    .await
+}
+
+/// A job that hands over its output as owned pieces (each sent as it is, without a copy).
+pub type BytesJob =
+    Box<dyn FnOnce(&mut dyn FnMut(Bytes) -> io::Result<()>) -> Result<(), EncodeError> + Send + 'static>;
+
+/// [`respond`] for a job whose output already sits in owned buffers (an array's rows read
+/// from storage): each piece goes to the socket as it is, in slices of up to
+/// [`MAX_CHUNK_BYTES`], rather than being copied into the channel's chunks.
+///
+/// # Errors
+/// The job's error when it fails before its first byte.
+pub async fn respond_bytes(
+    content_type: &str,
+    filename: Option<&str>,
+    job: BytesJob,
+) -> Result<Response, AppError> {
+    respond_with(content_type, filename, move |tx| {
+        let mut send = |mut piece: Bytes| -> io::Result<()> {
+            while !piece.is_empty() {
+                let now = piece.split_to(piece.len().min(MAX_CHUNK_BYTES));
+                tx.blocking_send(Msg::Data(now)).map_err(|_| {
+                    io::Error::new(io::ErrorKind::BrokenPipe, "the client closed the connection")
+                })?;
+            }
+            Ok(())
+        };
+        job(&mut send)
+    })
+    .await
+}
+
+/// Runs `run` on a blocking thread with the channel's sender and streams what it sends.
+async fn respond_with(
+    content_type: &str,
+    filename: Option<&str>,
+    run: impl FnOnce(mpsc::Sender<Msg>) -> Result<(), EncodeError> + Send + 'static,
+) -> Result<Response, AppError> {
     let (tx, mut rx) = mpsc::channel(CHANNEL_DEPTH);
     tokio::task::spawn_blocking(move || {
-        let mut w = ChannelWriter { tx: tx.clone(), buf: BytesMut::with_capacity(CHUNK_BYTES) };
-        let result = job(&mut w).and_then(|()| w.flush().map_err(EncodeError::Io));
-        if let Err(e) = result {
+        if let Err(e) = run(tx.clone()) {
             // Nobody to tell when the client left; otherwise the body aborts.
             let _ = tx.blocking_send(Msg::Failed(e));
         }
@@ -176,6 +217,33 @@ mod tests {
         let body = axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap();
         let want: Vec<u8> = (0..100_000u32).flat_map(u32::to_le_bytes).collect();
         assert_eq!(body.as_ref(), want.as_slice());
+    }
+
+    #[tokio::test]
+    async fn owned_pieces_are_sent_as_they_are_in_bounded_slices() {
+        let big = Bytes::from((0..(2 * MAX_CHUNK_BYTES + 7)).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+        let (a, b) = (big.clone(), Bytes::from_static(b"tail"));
+        let job: BytesJob = Box::new(move |send| {
+            send(a)?;
+            send(Bytes::new())?;
+            send(b)?;
+            Ok(())
+        });
+        let r = respond_bytes("application/octet-stream", None, job).await.unwrap();
+        let mut stream = r.into_body().into_data_stream();
+        let mut sizes = Vec::new();
+        let mut body = Vec::new();
+        while let Some(piece) = futures::StreamExt::next(&mut stream).await {
+            let piece = piece.unwrap();
+            sizes.push(piece.len());
+            body.extend_from_slice(&piece);
+        }
+        assert_eq!(sizes, vec![MAX_CHUNK_BYTES, MAX_CHUNK_BYTES, 7, 4]);
+        assert_eq!(&body[..big.len()], big.as_ref());
+        assert_eq!(&body[big.len()..], b"tail");
+        // A job that fails before its first piece is an error response, not a 200.
+        let job: BytesJob = Box::new(|_| Err(EncodeError::invalid_option("x", "bad")));
+        assert!(respond_bytes("application/octet-stream", None, job).await.is_err());
     }
 
     #[tokio::test]
