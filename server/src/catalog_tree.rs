@@ -544,6 +544,10 @@ impl TableData for CatalogTable {
     fn data_source(&self) -> Option<Value> {
         listed_data_source(&self.record)
     }
+
+    fn stored_parquet(&self, i: usize) -> Option<std::fs::File> {
+        self.parquet().ok()?.open_partition_file(i).ok()
+    }
 }
 
 /// A node's data source as the client lists it: the stored one, with the node's current

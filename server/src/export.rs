@@ -139,6 +139,23 @@ async fn export_array(state: &AppState, ctx: &Ctx, source: SlicedSource) -> Resu
     respond(&ct, ctx.query.first("filename"), Box::new(move |w| encoder.encode(&source, &params, w))).await
 }
 
+/// The bytes of `file`, in pieces of 4 MiB.
+fn send_file(
+    mut file: std::fs::File,
+    send: &mut dyn FnMut(Bytes) -> std::io::Result<()>,
+) -> Result<(), EncodeError> {
+    use std::io::Read;
+    const PIECE: usize = 4 << 20;
+    loop {
+        let mut buf = Vec::with_capacity(PIECE);
+        let n = (&mut file).take(PIECE as u64).read_to_end(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        send(Bytes::from(buf))?;
+    }
+}
+
 /// What the raw encoder writes (the C-order bytes, slab after slab), as owned pieces.
 fn raw_rows(
     source: &SlicedSource,
@@ -193,7 +210,8 @@ pub async fn table_full(
 ) -> Result<Response, AppError> {
     let table = table_at(&state, &ctx).await?;
     let columns = requested_names(&state, &ctx, body, &["column", "field"]).await?;
-    export_table(&state, &ctx, &table, full_stream(&table), &columns).await
+    let whole = (table.npartitions() == 1).then_some(0);
+    export_table(&state, &ctx, &table, full_stream(&table), &columns, whole).await
 }
 
 /// `GET|POST /api/v1/table/partition/<path>?partition=i&column=&where=&format=`
@@ -217,7 +235,7 @@ pub async fn table_partition(
         )));
     }
     let columns = requested_names(&state, &ctx, body, &["column", "field"]).await?;
-    export_table(&state, &ctx, &table, table.partition(i), &columns).await
+    export_table(&state, &ctx, &table, table.partition(i), &columns, Some(i)).await
 }
 
 async fn export_table(
@@ -226,13 +244,27 @@ async fn export_table(
     table: &Arc<dyn TableData>,
     stream: Box<dyn BatchStream>,
     columns: &[String],
+    partition: Option<usize>,
 ) -> Result<Response, AppError> {
-    let mut stream = tessera_core::table::query(stream, columns, ctx.query.first("where"))?;
+    let filter = ctx.query.first("where");
+    let mut stream = tessera_core::table::query(stream, columns, filter)?;
     let (registration, params) = negotiate(state, ctx, Family::Table)?;
     let Registration::Table(encoder) = registration else {
         return Err(AppError::Internal("the registry returned a non-table encoder for tables".into()));
     };
     encoder.check(&stream.schema(), &params)?;
+    // A whole stored partition asked for as Parquet with no options is the stored file:
+    // sent as it is rather than decoded and encoded again.
+    if encoder.spec().media_type.as_str() == "application/x-parquet"
+        && params.is_empty()
+        && columns.is_empty()
+        && filter.is_none_or(|w| w.trim().is_empty())
+        && let Some(file) = partition.and_then(|i| table.stored_parquet(i))
+    {
+        let ct = content_type(&encoder.spec().media_type, &params);
+        return respond_bytes(&ct, ctx.query.first("filename"), Box::new(move |send| send_file(file, send)))
+            .await;
+    }
     let spec = encoder.spec();
     let hint = "Select fewer rows (where=), columns, or a partition, or use a streaming format.";
     check_buffered(state, spec, table.byte_size(), hint)?;

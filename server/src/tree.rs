@@ -55,6 +55,13 @@ pub trait ArrayData: Send + Sync {
     fn data_source(&self) -> Option<serde_json::Value> {
         None
     }
+
+    /// Partition `i` as a stored Parquet file holding exactly [`TableData::partition`]'s
+    /// rows and columns (opened, so a concurrent rewrite does not change it), when the data is
+    /// stored so: a Parquet export of the whole partition can send it as it is.
+    fn stored_parquet(&self, _i: usize) -> Option<std::fs::File> {
+        None
+    }
 }
 
 /// A table node's data: a schema and partitions of record batches, read on demand.
@@ -71,6 +78,13 @@ pub trait TableData: Send + Sync {
     /// Where the data is stored, as a Tiled data source (`?include_data_sources=true`);
     /// `None` for data generated or held in memory.
     fn data_source(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Partition `i` as a stored Parquet file holding exactly [`TableData::partition`]'s
+    /// rows and columns (opened, so a concurrent rewrite does not change it), when the data is
+    /// stored so: a Parquet export of the whole partition can send it as it is.
+    fn stored_parquet(&self, _i: usize) -> Option<std::fs::File> {
         None
     }
 }

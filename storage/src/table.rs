@@ -271,6 +271,23 @@ impl ParquetTable {
         Ok(())
     }
 
+    /// Partition `i`'s Parquet file, opened: a whole file that a later write of the partition
+    /// does not change (writes rename a new file into place), for serving the stored bytes as
+    /// they are.
+    ///
+    /// # Errors
+    /// [`StorageError::Partition`] when `i` is out of range, [`StorageError::NotWritten`]
+    /// before its first write; I/O errors.
+    pub fn open_partition_file(&self, i: usize) -> Result<std::fs::File, StorageError> {
+        self.check_index(i)?;
+        let path = self.partition_path(i);
+        match std::fs::File::open(&path) {
+            Ok(f) => Ok(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StorageError::NotWritten { index: i }),
+            Err(e) => Err(StorageError::io("open", &path)(e)),
+        }
+    }
+
     /// True once partition `i` was written (false for `i` out of range).
     pub fn is_written(&self, i: usize) -> bool {
         i < self.inner.npartitions && self.partition_path(i).is_file()

@@ -526,3 +526,80 @@ async fn large_bodies_are_read_whole_or_refused() {
     let again = f.get("/api/v1/array/full/big?format=application/octet-stream").await;
     assert_eq!(again.body.as_ref(), i64s(&values).as_slice());
 }
+
+#[tokio::test]
+async fn parquet_exports_of_a_whole_stored_partition_are_the_stored_file() {
+    use arrow::array::{Float64Array, Int64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+    let f = Fixture::new(true).await;
+    let schema =
+        Schema::new(vec![Field::new("x", DataType::Int64, true), Field::new("v", DataType::Float64, true)]);
+    assert_eq!(f.post("", &table_doc("t", &schema)).await.status, 200);
+    let n = 5000;
+    let batch = RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            Arc::new(Int64Array::from((0..n).collect::<Vec<i64>>())),
+            Arc::new(Float64Array::from((0..n).map(|i| i as f64 * 0.5).collect::<Vec<f64>>())),
+        ],
+    )
+    .unwrap();
+    let r =
+        f.send("PUT", "/api/v1/table/full/t", "application/vnd.apache.arrow.file", ipc_file(&batch)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let stored: Vec<std::path::PathBuf> = walk(f._dir.path())
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "partition-0.parquet"))
+        .collect();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let stored = std::fs::read(&stored[0]).unwrap();
+    let fx = &f;
+    let get = |accept: &'static str, uri: &'static str| async move {
+        let req = Request::get(uri)
+            .header("authorization", format!("Apikey {KEY}"))
+            .header("accept", accept)
+            .body(Body::empty())
+            .unwrap();
+        send_to(fx.state().await, req).await
+    };
+    let read = |bytes: &[u8]| {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::copy_from_slice(bytes),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().unwrap();
+        arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+    };
+    // Whole table and partition 0, no options: the stored bytes.
+    for uri in ["/api/v1/table/full/t", "/api/v1/table/partition/t?partition=0"] {
+        let r = get("application/x-parquet", uri).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.headers["content-type"], "application/x-parquet");
+        assert!(r.body.as_ref() == stored.as_slice(), "{uri}: not the stored file");
+    }
+    // With a codec, a column selection or a filter: encoded for the request, same rows.
+    for (accept, uri) in [
+        ("application/x-parquet;compression=zstd", "/api/v1/table/full/t"),
+        ("application/x-parquet", "/api/v1/table/full/t?column=x&column=v"),
+        ("application/x-parquet", "/api/v1/table/full/t?where=x%20%3E%3D%200"),
+    ] {
+        let r = get(accept, uri).await;
+        assert_eq!(r.status, 200, "{accept} {uri}: {}", r.text());
+        assert!(r.body.as_ref() != stored.as_slice(), "{accept} {uri}");
+        let got = read(&r.body);
+        assert_eq!(got.num_rows(), n as usize, "{accept} {uri}");
+        assert_eq!(got.column_by_name("v").unwrap(), read(&stored).column_by_name("v").unwrap());
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
