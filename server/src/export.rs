@@ -139,21 +139,26 @@ async fn export_array(state: &AppState, ctx: &Ctx, source: SlicedSource) -> Resu
     respond(&ct, ctx.query.first("filename"), Box::new(move |w| encoder.encode(&source, &params, w))).await
 }
 
-/// The bytes of `file`, in pieces of 4 MiB.
+/// The bytes of `file`, in pieces of up to 4 MiB (a small file in one read into a buffer of
+/// its size).
 fn send_file(
-    mut file: std::fs::File,
+    file: std::fs::File,
     send: &mut dyn FnMut(Bytes) -> std::io::Result<()>,
 ) -> Result<(), EncodeError> {
     use std::io::Read;
-    const PIECE: usize = 4 << 20;
-    loop {
-        let mut buf = Vec::with_capacity(PIECE);
-        let n = (&mut file).take(PIECE as u64).read_to_end(&mut buf)?;
-        if n == 0 {
-            return Ok(());
+    const PIECE: u64 = 4 << 20;
+    let mut left = file.metadata()?.len();
+    let mut file = file;
+    while left > 0 {
+        let n = left.min(PIECE);
+        let mut buf = Vec::with_capacity(n as usize);
+        if (&mut file).take(n).read_to_end(&mut buf)? as u64 != n {
+            return Err(EncodeError::Io(std::io::ErrorKind::UnexpectedEof.into()));
         }
         send(Bytes::from(buf))?;
+        left -= n;
     }
+    Ok(())
 }
 
 /// What the raw encoder writes (the C-order bytes, slab after slab), as owned pieces.
