@@ -384,6 +384,9 @@ async fn put_array(state: &AppState, ctx: &Ctx, body: Body, block: bool) -> Resu
     Ok(null_ok())
 }
 
+/// Array uploads streamed at once (more wait for a turn).
+const MAX_STREAMING_UPLOADS: usize = 64;
+
 /// A piece of an array upload's body, or its end.
 enum UploadMsg {
     Data(bytes::Bytes),
@@ -413,8 +416,15 @@ async fn stream_upload(
     if let Some(n) = declared {
         upload.check_len(n).map_err(storage_error)?;
     }
+    // Each upload in progress holds a thread of the blocking pool for as long as its client
+    // takes to send; past this many, uploads wait here (holding no thread), so slow clients
+    // cannot take the pool that exports and other writes need.
+    static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_STREAMING_UPLOADS);
+    let permit =
+        UPLOADS.acquire().await.map_err(|_| AppError::Internal("the upload limiter is closed".into()))?;
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<UploadMsg>(16);
     let writer = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let mut upload = upload;
         while let Some(msg) = receiver.blocking_recv() {
             match msg {
