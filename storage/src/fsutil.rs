@@ -21,6 +21,38 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(StorageError::io("sync", dir))
 }
 
+/// Exchanges two paths (directories here) in one atomic step: Linux `renameat2` with
+/// `RENAME_EXCHANGE`. Where the system or file system cannot, `a` is renamed over `b` after
+/// `b` is moved aside into `a`'s place, which leaves a moment where `b` is missing.
+pub(crate) fn exchange(a: &Path, b: &Path) -> Result<(), StorageError> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| {
+            CString::new(p.as_os_str().as_bytes())
+                .map_err(|_| StorageError::io("exchange", p)(io::ErrorKind::InvalidInput.into()))
+        };
+        let (ca, cb) = (c(a)?, c(b)?);
+        // SAFETY: two valid NUL-terminated paths, relative to the working directory.
+        let r = unsafe {
+            libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE)
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if !matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP)) {
+            return Err(StorageError::io("exchange", a)(e));
+        }
+    }
+    // No atomic exchange: b aside (to a temporary beside it), a into place, the old b into a.
+    let aside = b.with_file_name(tmp_name());
+    fs::rename(b, &aside).map_err(StorageError::io("rename", b))?;
+    fs::rename(a, b).map_err(StorageError::io("rename", a))?;
+    fs::rename(&aside, a).map_err(StorageError::io("rename", &aside))
+}
+
 /// Writes `path` atomically: `write` fills a temporary file in the same directory, which is
 /// flushed to disk and renamed over `path`. On any error the temporary file is removed and
 /// `path` is untouched.
@@ -168,6 +200,22 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+
+    #[test]
+    fn exchange_swaps_two_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        for (d, name) in [(&a, "from-a"), (&b, "from-b")] {
+            std::fs::create_dir_all(d.join("sub")).unwrap();
+            std::fs::write(d.join("sub").join(name), name).unwrap();
+        }
+        exchange(&a, &b).unwrap();
+        assert!(a.join("sub/from-b").is_file() && !a.join("sub/from-a").exists());
+        assert!(b.join("sub/from-a").is_file() && !b.join("sub/from-b").exists());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "nothing else left beside them: {names:?}");
+        assert!(exchange(&a, &dir.path().join("missing")).is_err());
+    }
 
     #[test]
     fn failed_atomic_write_leaves_the_old_file_and_no_temporary() {

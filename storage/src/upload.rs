@@ -8,7 +8,9 @@
 //! raw blocks: see [`crate::chunk_file`]). A band's files are flushed to disk in the
 //! background once the band is complete; nothing is renamed into place before the whole body
 //! has arrived and is the declared length, so a short, long or interrupted upload leaves the
-//! array as it was.
+//! array as it was. A whole-array upload writes into a staging copy of the chunk tree, which
+//! is then exchanged with the array's in one atomic rename: every old chunk or every new one,
+//! never a mix, even across a crash.
 
 use std::fs::File;
 use std::io::{self, BufWriter};
@@ -106,6 +108,9 @@ pub(crate) struct UploadPlan {
     pub itemsize: usize,
     /// The zstd level of compressed chunks.
     pub level: i32,
+    /// For a whole-array upload: the array's directory. Its chunks are then written into a
+    /// staging directory beside them and the whole chunk tree is swapped in at once.
+    pub whole: Option<PathBuf>,
 }
 
 /// An upload in progress (see the module docs), from [`ZarrArray::upload_full`] or
@@ -263,6 +268,9 @@ struct StreamUpload {
     syncer: Option<Syncer>,
     /// Temporary files to remove if the upload does not finish.
     temporaries: Vec<PathBuf>,
+    /// A whole-array upload's staging directory (`<array>/.tmp-…`, holding a `c/` tree like
+    /// the array's), created at the first chunk.
+    staging: Option<PathBuf>,
     failed: bool,
 }
 
@@ -291,6 +299,7 @@ impl StreamUpload {
             band: None,
             syncer: None,
             temporaries: Vec::new(),
+            staging: None,
             failed: false,
         }
     }
@@ -342,6 +351,9 @@ impl StreamUpload {
             }
             None => Vec::new(),
         };
+        if let Some(array_dir) = self.plan.whole.clone() {
+            return self.swap_in(&array_dir, &done);
+        }
         let mut dirs = std::collections::BTreeSet::new();
         for f in &done {
             if f.nonzero {
@@ -365,6 +377,58 @@ impl StreamUpload {
             fsutil::sync_dir(&dir)?;
         }
         Ok(())
+    }
+
+    /// Puts a whole-array upload in place: the staging directory's chunk tree (the chunks
+    /// written; all-zero ones were not kept) is exchanged with the array's in one atomic
+    /// rename, so readers and a crash see every old chunk or every new one, never a mix. The
+    /// old tree, now in the staging directory, is removed after.
+    fn swap_in(&mut self, array_dir: &std::path::Path, done: &[Finished]) -> Result<(), StorageError> {
+        let staging = match self.staging.take() {
+            Some(s) => s,
+            None => array_dir.join(fsutil::tmp_name()),
+        };
+        std::fs::create_dir_all(&staging).map_err(StorageError::io("create", &staging))?;
+        let mut dirs = std::collections::BTreeSet::new();
+        for f in done {
+            if !f.nonzero {
+                // Equal to the fill value: not stored, as Zarr does (and reads as zeros).
+                std::fs::remove_file(&f.tmp).map_err(StorageError::io("remove", &f.tmp))?;
+            }
+            let mut d = f.tmp.parent();
+            while let Some(dir) = d.filter(|d| d.starts_with(&staging)) {
+                dirs.insert(dir.to_path_buf());
+                d = dir.parent();
+            }
+        }
+        // Deepest first: each directory's entries are on disk before its parent's.
+        for dir in dirs.iter().rev() {
+            fsutil::sync_dir(dir)?;
+        }
+        let (new, old) = (staging.join("c"), array_dir.join("c"));
+        if !new.exists() {
+            std::fs::create_dir(&new).map_err(StorageError::io("create", &new))?;
+        }
+        let replacing = old.exists();
+        let result = if replacing {
+            fsutil::exchange(&new, &old)
+        } else {
+            std::fs::rename(&new, &old).map_err(StorageError::io("rename", &new))
+        };
+        let synced = result.and_then(|()| fsutil::sync_dir(array_dir));
+        self.temporaries.clear();
+        if replacing && synced.is_ok() {
+            // The old chunks: moved out of the array's directory at once (a rename), deleted
+            // off the request path (a crash leaves a `.tmp-` directory, swept at start-up).
+            let trash = array_dir.parent().map_or_else(|| staging.clone(), |p| p.join(fsutil::tmp_name()));
+            let gone = if std::fs::rename(&staging, &trash).is_ok() { trash } else { staging };
+            let _ = std::thread::Builder::new()
+                .name("tessera-chunk-sweep".into())
+                .spawn(move || std::fs::remove_dir_all(&gone));
+        } else {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        synced
     }
 
     fn poisoned(&self) -> StorageError {
@@ -489,9 +553,20 @@ impl StreamUpload {
                 region.push(hi - lo);
             }
             let path = (self.chunk_path)(&idx);
-            let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+            let tmp = match &self.plan.whole {
+                // Whole array: the chunk's own name, under the staging directory.
+                Some(array_dir) => {
+                    let staging = self.staging.get_or_insert_with(|| array_dir.join(fsutil::tmp_name()));
+                    let rel = path.strip_prefix(array_dir).map_err(|_| StorageError::Corrupt {
+                        path: path.clone(),
+                        reason: "a chunk outside its array's directory".into(),
+                    })?;
+                    staging.join(rel)
+                }
+                None => path.parent().map(PathBuf::from).unwrap_or_default().join(fsutil::tmp_name()),
+            };
+            let dir = tmp.parent().map(PathBuf::from).unwrap_or_default();
             std::fs::create_dir_all(&dir).map_err(StorageError::io("create", &dir))?;
-            let tmp = dir.join(fsutil::tmp_name());
             chunks.push(ChunkWrite { path, tmp, sink: None, nonzero: false, offset, region });
         }
         self.band = Some((band, chunks));
@@ -532,6 +607,9 @@ impl Drop for StreamUpload {
         // one keeps its own handle; removing the name is safe).
         for tmp in &self.temporaries {
             let _ = std::fs::remove_file(tmp);
+        }
+        if let Some(staging) = &self.staging {
+            let _ = std::fs::remove_dir_all(staging);
         }
     }
 }

@@ -364,6 +364,7 @@ impl ZarrArray {
             chunk: self.inner.chunk_shape.clone(),
             itemsize: s.data_type.itemsize(),
             level: ZSTD_LEVEL,
+            whole: block.is_none().then(|| self.inner.dir.clone()),
         };
         let array = self.clone();
         Ok(ArrayUpload::streaming(what, plan, Box::new(move |idx| array.chunk_path(idx))))

@@ -612,3 +612,39 @@ fn padding_past_the_last_row_takes_no_room() {
         z.retrieve_array_subset(&zarrs::array::ArraySubset::new_with_ranges(&[0..300, 0..512])).unwrap();
     assert_eq!(&by_zarrs.into_fixed().unwrap()[..], bytes.as_slice());
 }
+
+#[test]
+fn whole_array_uploads_replace_every_chunk_at_once() {
+    // A re-upload swaps the whole chunk tree: chunks now all zeros are gone, the others are
+    // new, the old tree leaves the array's directory at once (and is deleted in the
+    // background), and the array reads as the new upload.
+    let dir = tempfile::tempdir().unwrap();
+    let st = Storage::open(dir.path()).unwrap();
+    let s = ArrayStructure::regular(DataType::Int64, vec![6, 300], &[2, 128]);
+    let a = st.create_array("sub/a", &s).unwrap();
+    let old = noise(60, 6 * 300 * 8);
+    a.write_full(&old).unwrap();
+    assert_eq!(
+        files(a.path()).iter().filter(|f| f.starts_with("c/") && f.matches('/').count() == 2).count(),
+        9
+    );
+    let mut new = noise(61, 6 * 300 * 8);
+    new[..2 * 300 * 8].fill(0); // the first chunk row: zeros
+    a.write_full(&new).unwrap();
+    let after = files(a.path());
+    assert!(after.iter().all(|f| !f.contains(".tmp-")), "{after:?}");
+    assert!(!a.path().join("c/0/0").exists() && a.path().join("c/1/0").exists(), "{after:?}");
+    assert_eq!(a.read_box(&[0..6, 0..300]).unwrap().as_bytes(), new.as_slice());
+    // A block write after the swap lands in the new tree.
+    let (_, bshape) = s.block_region(&[0, 2]);
+    let block = noise(62, bshape.iter().product::<usize>() * 8);
+    a.write_block(&[0, 2], &block).unwrap();
+    assert_eq!(a.read_box(&[0..2, 256..300]).unwrap().as_bytes(), block.as_slice());
+    // The old tree is swept: no `.tmp-` entry stays beside the array for long.
+    let parent = a.path().parent().unwrap().to_path_buf();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while files(&parent).iter().any(|f| f.contains(".tmp-")) {
+        assert!(std::time::Instant::now() < deadline, "{:?}", files(&parent));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
