@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 use crate::array::NdArray;
 use crate::convert::{ConvertError, to_arrow};
 use crate::table::Table;
+use crate::{EncodeError, MediaType};
 
 /// One variable: an array over named dimensions, with attributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +182,35 @@ impl Dataset {
             .map(|(n, v)| (n.clone(), v.clone()))
             .collect();
         Dataset { data_vars, coords, attrs: self.attrs.clone() }
+    }
+
+    /// The whole table form for an encoder of `media_type` that writes datasets as tables,
+    /// with its errors in an encoder's terms.
+    ///
+    /// ```
+    /// use tessera_core::{EncodeError, MediaType, NdArray, dataset::{Dataset, Variable}};
+    /// let mut ds = Dataset::default();
+    /// ds.add_data_var("t", Variable::new(vec!["x".into()], NdArray::from_vec(vec![3], vec![1i64, 2, 3]).unwrap())).unwrap();
+    /// assert_eq!(ds.table_form(MediaType::from_static("text/csv")).unwrap().num_rows(), 3);
+    /// // Complex numbers have no Arrow type, so no table form.
+    /// ds.add_data_var("z", Variable::new(vec!["x".into()], NdArray::from_vec(vec![3], vec![num_complex::Complex64::new(0.0, 1.0); 3]).unwrap())).unwrap();
+    /// assert!(matches!(ds.table_form(MediaType::from_static("text/csv")), Err(EncodeError::Unsupported { .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// [`EncodeError::Limit`] past `u32::MAX` rows, [`EncodeError::Unsupported`] for a
+    /// variable with no Arrow type, [`EncodeError::Input`] otherwise.
+    pub fn table_form(&self, media_type: MediaType) -> Result<Table, EncodeError> {
+        self.to_table(&[]).map_err(|e| match e {
+            DatasetError::TooLarge(rows) => EncodeError::Limit {
+                what: format!("the table form of this dataset ({rows} rows)"),
+                limit: u64::from(u32::MAX),
+            },
+            DatasetError::Convert(c) => {
+                EncodeError::unsupported(media_type, format!("this dataset has no table form: {c}"))
+            }
+            other => EncodeError::Input(Box::new(other)),
+        })
     }
 
     /// The table form (see the module docs), restricted to `fields` (all when empty).

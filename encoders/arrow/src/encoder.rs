@@ -3,10 +3,8 @@
 use std::io::{BufWriter, Write};
 
 use arrow::datatypes::Schema;
-use tessera_core::dataset::{Dataset, DatasetError};
-use tessera_core::{
-    BatchStream, DatasetEncoder, EncodeError, Family, MediaType, Output, Params, Spec, TableEncoder,
-};
+use tessera_core::dataset::Dataset;
+use tessera_core::{BatchStream, DatasetEncoder, EncodeError, Family, Output, Params, Spec, TableEncoder};
 
 use crate::options::{IpcFormat, IpcOptions, PARAMS};
 
@@ -88,23 +86,6 @@ fn write_table(
     Ok(())
 }
 
-/// A dataset's table form, with its errors in the caller's terms.
-pub(crate) fn dataset_table(
-    media_type: MediaType,
-    dataset: &Dataset,
-) -> Result<tessera_core::Table, EncodeError> {
-    dataset.to_table(&[]).map_err(|e| match e {
-        DatasetError::TooLarge(rows) => EncodeError::Limit {
-            what: format!("the table form of this dataset ({rows} rows)"),
-            limit: u64::from(u32::MAX),
-        },
-        DatasetError::Convert(c) => {
-            EncodeError::unsupported(media_type, format!("this dataset has no table form: {c}"))
-        }
-        other => EncodeError::Input(Box::new(other)),
-    })
-}
-
 /// The table and dataset impls of one IPC format's encoder.
 macro_rules! ipc_encoder {
     ($ty:ty, $format:expr, $table_spec:ident, $dataset_spec:ident) => {
@@ -136,7 +117,7 @@ macro_rules! ipc_encoder {
                 out: &mut dyn Write,
             ) -> Result<(), EncodeError> {
                 let opts = options($format, params)?;
-                let table = dataset_table($format.media_type(), dataset)?;
+                let table = dataset.table_form($format.media_type())?;
                 write_table(&opts, &mut table.stream(), out)
             }
         }

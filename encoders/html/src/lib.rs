@@ -203,9 +203,7 @@ impl DatasetEncoder for HtmlDatasetEncoder {
 
     fn encode(&self, dataset: &Dataset, params: &Params, out: &mut dyn Write) -> Result<(), EncodeError> {
         let options = HtmlOptions::from_params(params)?.with_title("Dataset");
-        let table = dataset
-            .to_table(&[])
-            .map_err(|e| EncodeError::unsupported(HTML, format!("this dataset has no table form: {e}")))?;
+        let table = dataset.table_form(HTML)?;
         encode_stream(&mut table.stream(), options, out)
     }
 }

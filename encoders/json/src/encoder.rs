@@ -5,7 +5,7 @@ use std::io::Write;
 use arrow::datatypes::Schema;
 use tessera_core::columns::ColumnFormatter;
 use tessera_core::container::ContainerTree;
-use tessera_core::dataset::{Dataset, DatasetError};
+use tessera_core::dataset::Dataset;
 use tessera_core::{
     ArrayEncoder, ArraySource, BatchStream, ContainerEncoder, DataType, DatasetEncoder, EncodeError, Family,
     MediaType, Output, Params, Spec, TableEncoder,
@@ -171,16 +171,7 @@ impl DatasetEncoder for JsonEncoder {
     }
     fn encode(&self, dataset: &Dataset, params: &Params, out: &mut dyn Write) -> Result<(), EncodeError> {
         params.check_known(&[])?;
-        let table = dataset.to_table(&[]).map_err(|e| match e {
-            DatasetError::TooLarge(rows) => EncodeError::Limit {
-                what: format!("the table form of this dataset ({rows} rows)"),
-                limit: u64::from(u32::MAX),
-            },
-            DatasetError::Convert(c) => {
-                EncodeError::unsupported(JSON, format!("this dataset has no table form: {c}"))
-            }
-            other => EncodeError::Input(Box::new(other)),
-        })?;
+        let table = dataset.table_form(JSON)?;
         write_table(JsonFormat::Columns, &mut table.stream(), out)
     }
 }

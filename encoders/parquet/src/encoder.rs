@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use arrow::datatypes::Schema;
-use tessera_core::dataset::{Dataset, DatasetError};
+use tessera_core::dataset::Dataset;
 use tessera_core::{BatchStream, DatasetEncoder, EncodeError, Family, Output, Params, Spec, TableEncoder};
 
 use crate::MEDIA_TYPE;
@@ -75,16 +75,7 @@ impl DatasetEncoder for ParquetEncoder {
     }
     fn encode(&self, dataset: &Dataset, params: &Params, out: &mut dyn Write) -> Result<(), EncodeError> {
         let opts = ParquetOptions::from_params(params)?;
-        let table = dataset.to_table(&[]).map_err(|e| match e {
-            DatasetError::TooLarge(rows) => EncodeError::Limit {
-                what: format!("the table form of this dataset ({rows} rows)"),
-                limit: u64::from(u32::MAX),
-            },
-            DatasetError::Convert(c) => {
-                EncodeError::unsupported(MEDIA_TYPE, format!("this dataset has no table form: {c}"))
-            }
-            other => EncodeError::Input(Box::new(other)),
-        })?;
+        let table = dataset.table_form(MEDIA_TYPE)?;
         write_table(&opts, &mut table.stream(), out)
     }
 }

@@ -170,9 +170,7 @@ impl DatasetEncoder for XlsxDatasetEncoder {
 
     fn encode(&self, dataset: &Dataset, params: &Params, out: &mut dyn Write) -> Result<(), EncodeError> {
         params.check_known(DATASET_SPEC.params)?;
-        let table = dataset
-            .to_table(&[])
-            .map_err(|e| EncodeError::unsupported(XLSX, format!("this dataset has no table form: {e}")))?;
+        let table = dataset.table_form(XLSX)?;
         check(table.schema(), params)?;
         encode_stream(&mut table.stream(), out)
     }
