@@ -259,6 +259,7 @@ pub(crate) trait ContentSink: Write {
 
 impl<W: Write> ContentSink for zstd::stream::write::Encoder<'_, W> {}
 
+#[cfg(test)]
 impl ContentSink for Vec<u8> {}
 
 /// Writes a zstd frame of exactly `len` bytes of content, in raw blocks.

@@ -1,6 +1,7 @@
 //! Streaming array uploads: the bytes of a `PUT array/full` or `PUT array/block` body go into
 //! the chunk files as they arrive, so receiving the body and writing it overlap, and memory
-//! holds a few MiB of the body rather than all of it.
+//! holds a few MiB of the body rather than all of it (4 MiB, or one slab — a row along the
+//! first axis — when that is larger).
 //!
 //! The body is C-order, so it arrives one *slab* (one index along the first axis) after
 //! another; the chunks of one chunk row along the first axis (a *band*) fill together, each
